@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, MEDTEL_VERSION, createLogger, parseDuration, type Logger } from '@medtel/shared';
+import type { AgentConfig } from './config.js';
+import { DeviceRunner } from './device-runner.js';
+import { findDriver, knownProtocols } from './drivers/index.js';
+import type { DeviceSpec, Driver } from './drivers/types.js';
+import { startAgentHttp } from './http.js';
+import { createAgentMetrics, type AgentMetrics } from './metrics.js';
+import { Outbox } from './outbox.js';
+import { findProfileFile, loadProfile, type ResolvedProfile } from './profiles/load.js';
+import { Uplink } from './uplink.js';
+
+export interface AgentOptions {
+  config: AgentConfig;
+  /** The config file's path, for messages and for resolving relative paths. */
+  configFile: string;
+  logger?: Logger;
+}
+
+interface PlannedDevice {
+  spec: DeviceSpec<unknown>;
+  driver: Driver;
+}
+
+/**
+ * Resolves every device's profile and driver settings up front, so that a
+ * config mistake stops the agent at start with one clear line instead of
+ * surfacing hours later.
+ */
+export function planDevices(config: AgentConfig, configFile: string): PlannedDevice[] {
+  const baseDir = dirname(resolve(configFile));
+  const profiles = new Map<string, ResolvedProfile>();
+  return config.devices.flatMap((device, i) => {
+    if (!device.enabled) return [];
+    const field = `devices[${i}]`;
+    if (config.devices.findIndex((d) => d.id === device.id) !== i)
+      throw new ConfigError(`${configFile}: ${field}.id: "${device.id}" is used by an earlier device`, configFile, `${field}.id`);
+    const file = findProfileFile(device.profile, config.profilesDir, baseDir);
+    if (!file)
+      throw new ConfigError(
+        `${configFile}: ${field}.profile: no profile "${device.profile}" (looked in ${config.profilesDir ?? 'the built-in profiles'})`,
+        configFile,
+        `${field}.profile`,
+      );
+    const profile = profiles.get(file) ?? loadProfile(file);
+    profiles.set(file, profile);
+    const driver = findDriver(device.connection.protocol);
+    if (!driver) {
+      throw new ConfigError(
+        `${configFile}: ${field}.connection.protocol: found "${device.connection.protocol}", expected one of ${knownProtocols().join(', ')}`,
+        configFile,
+        `${field}.connection.protocol`,
+      );
+    }
+    const connection = driver.prepare(device.connection, profile, { configFile, field: `${field}.connection` });
+    return [
+      { driver, spec: { id: device.id, connection, profile, pollIntervalMs: parseDuration(device.pollInterval), timeoutMs: parseDuration(device.timeout) } },
+    ];
+  });
+}
+
+function readSecret(config: AgentConfig, configFile: string): string {
+  const { secret, secretFile } = config.collector;
+  if (secret && secretFile) throw new ConfigError(`${configFile}: collector: give secret or secretFile, not both`, configFile, 'collector.secretFile');
+  if (secretFile) {
+    const file = resolve(dirname(resolve(configFile)), secretFile);
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      throw new ConfigError(`${configFile}: collector.secretFile: cannot read ${file}`, configFile, 'collector.secretFile');
+    }
+  }
+  const fromEnv = process.env.MEDTEL_GATEWAY_SECRET;
+  if (secret ?? fromEnv) return (secret ?? fromEnv) as string;
+  throw new ConfigError(
+    `${configFile}: collector.secretFile: missing; give the gateway's secret as collector.secretFile (or secret, or MEDTEL_GATEWAY_SECRET)`,
+    configFile,
+    'collector.secretFile',
+  );
+}
+
+/** A running agent: devices -> outbox -> uplink, plus health and metrics. */
+export class Agent {
+  readonly logger: Logger;
+  readonly metrics: AgentMetrics;
+  readonly outbox: Outbox;
+  readonly uplink: Uplink;
+  readonly devices: DeviceRunner[];
+  private http: Server | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: AgentOptions) {
+    const { config, configFile } = options;
+    this.logger = options.logger ?? createLogger({ name: 'medtel-agent', level: config.log.level, base: { gateway: config.gateway.id } });
+    this.metrics = createAgentMetrics();
+    const planned = planDevices(config, configFile);
+    const secret = readSecret(config, configFile);
+    const stateDir = resolve(dirname(resolve(configFile)), config.stateDir);
+    this.outbox = Outbox.open(join(stateDir, 'outbox.db'));
+    const c = config.collector;
+    this.uplink = new Uplink(
+      {
+        url: c.url,
+        site: config.gateway.site,
+        gateway: config.gateway.id,
+        secret,
+        inflightWindow: c.inflightWindow,
+        keepaliveMs: parseDuration(c.keepalive),
+        connectTimeoutMs: parseDuration(c.connectTimeout),
+        reconnectMinMs: parseDuration(c.reconnectMin),
+        reconnectMaxMs: parseDuration(c.reconnectMax),
+        deviceIds: () => this.devices.map((d) => d.state.id),
+        onCommand: (cmd) => this.logger.info({ requestId: cmd.requestId, command: cmd.command }, 'command received (no command handlers yet)'),
+      },
+      this.outbox,
+      this.logger,
+      this.metrics,
+    );
+    this.devices = planned.map(
+      ({ spec, driver }) =>
+        new DeviceRunner({
+          site: config.gateway.site,
+          gateway: config.gateway.id,
+          spec,
+          driver,
+          outbox: this.outbox,
+          logger: this.logger,
+          metrics: this.metrics,
+          committed: () => this.uplink.kick(),
+        }),
+    );
+    this.config = config;
+  }
+
+  private readonly config: AgentConfig;
+
+  async start(): Promise<void> {
+    const { http } = this.config;
+    if (http.enabled) {
+      this.http = await startAgentHttp(http.host, http.port, this.metrics.registry, {
+        health: () => ({ version: MEDTEL_VERSION, uplink: this.uplink.connected ? 'connected' : 'disconnected', devices: this.devices.map((d) => d.state) }),
+        ready: () => {
+          try {
+            const stats = this.outbox.stats();
+            return { ready: true, detail: { outbox: stats, uplink: this.uplink.connected ? 'connected' : 'disconnected' } };
+          } catch (err) {
+            return { ready: false, detail: { outbox: (err as Error).message } };
+          }
+        },
+      });
+    }
+    this.uplink.start();
+    for (const device of this.devices) device.start();
+    this.updateOutboxGauges();
+    this.statsTimer = setInterval(() => this.updateOutboxGauges(), 5000);
+    this.logger.info({ version: MEDTEL_VERSION, devices: this.devices.length, http: this.httpAddress }, 'agent started');
+  }
+
+  get httpAddress(): string | undefined {
+    const address = this.http?.address();
+    return address && typeof address === 'object' ? `http://${address.address}:${address.port}` : undefined;
+  }
+
+  private updateOutboxGauges(): void {
+    const stats = this.outbox.stats();
+    this.metrics.outboxRows.set(stats.rows);
+    this.metrics.outboxBytes.set(stats.bytes);
+    this.metrics.outboxOldestAge.set(stats.oldestCreatedAt ? (Date.now() - stats.oldestCreatedAt) / 1000 : 0);
+  }
+
+  /** Stops polling, lets in-flight publishes finish, closes the outbox. */
+  async stop(): Promise<void> {
+    clearInterval(this.statsTimer);
+    await Promise.all(this.devices.map((d) => d.stop()));
+    await this.uplink.stop();
+    this.outbox.close();
+    await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
+    this.logger.info('agent stopped');
+  }
+}

@@ -1,0 +1,75 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, loadConfigFile } from '@medtel/shared';
+
+/**
+ * agent.yaml: who this gateway is, where the collector is, which devices to
+ * read. Connection settings are validated in two steps: here only `protocol`,
+ * then by that protocol's driver (which alone knows its fields), so an error
+ * still names the exact field, e.g. `devices[0].connection.port`.
+ */
+const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, default: fallback, expected: 'a duration such as 500ms, 5s or 2m' });
+const Id = Type.String({ pattern: ID_PATTERN, expected: 'an id of 1-64 letters, digits, _ or -' });
+const strict = { additionalProperties: false } as const;
+
+export const DeviceConfigSchema = Type.Object(
+  {
+    id: Id,
+    /** Profile name (a file in the profiles directory, without .yaml) or a path to a YAML file. */
+    profile: Type.String({ minLength: 1 }),
+    connection: Type.Object({ protocol: Type.String({ minLength: 1, expected: 'a protocol name such as modbus-tcp' }) }, { additionalProperties: true }),
+    pollInterval: Duration('1s'),
+    timeout: Duration('1s'),
+    enabled: Type.Boolean({ default: true }),
+  },
+  strict,
+);
+
+export const AgentConfigSchema = Type.Object(
+  {
+    gateway: Type.Object({ id: Id, site: Id }, strict),
+    collector: Type.Object(
+      {
+        url: Type.String({ pattern: '^mqtts?://', default: 'mqtt://127.0.0.1:1883', expected: 'an mqtt:// or mqtts:// URL' }),
+        /** The gateway's secret; prefer secretFile so the secret is not in the config. */
+        secret: Type.Optional(Type.String({ minLength: 1 })),
+        secretFile: Type.Optional(Type.String({ minLength: 1 })),
+        inflightWindow: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+        keepalive: Duration('30s'),
+        connectTimeout: Duration('10s'),
+        reconnectMin: Duration('1s'),
+        reconnectMax: Duration('60s'),
+      },
+      { ...strict, default: {} },
+    ),
+    /** Where the outbox database lives (systemd: StateDirectory). */
+    stateDir: Type.String({ minLength: 1, default: './data/agent' }),
+    /** Extra directory searched for profiles before the built-in ones. */
+    profilesDir: Type.Optional(Type.String({ minLength: 1 })),
+    http: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
+      },
+      { ...strict, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          LOG_LEVELS.map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
+      },
+      { ...strict, default: {} },
+    ),
+    devices: Type.Array(DeviceConfigSchema, { default: [] }),
+  },
+  strict,
+);
+
+export type AgentConfig = Static<typeof AgentConfigSchema>;
+export type DeviceConfig = Static<typeof DeviceConfigSchema>;
+
+export function loadAgentConfig(file: string): AgentConfig {
+  return loadConfigFile(file, AgentConfigSchema);
+}

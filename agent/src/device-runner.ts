@@ -1,0 +1,134 @@
+import { isDeepStrictEqual } from 'node:util';
+import { topics, type DeviceBirthMessage, type DeviceStatus, type Logger } from '@medtel/shared';
+import type { DeviceSession, DeviceSink, DeviceSpec, Driver, RawSample } from './drivers/types.js';
+import type { AgentMetrics } from './metrics.js';
+import type { Outbox, OutboxMessage } from './outbox.js';
+import type { IdentityField, ResolvedProfile } from './profiles/load.js';
+import { ProfileTransform } from './transform.js';
+
+export interface DeviceRunnerOptions {
+  site: string;
+  gateway: string;
+  spec: DeviceSpec<unknown>;
+  driver: Driver;
+  outbox: Outbox;
+  logger: Logger;
+  metrics: AgentMetrics;
+  /** Called after each commit to the outbox, so the uplink publishes promptly. */
+  committed: () => void;
+}
+
+export interface DeviceState {
+  id: string;
+  profile: string;
+  protocol: string;
+  status: DeviceStatus | 'starting';
+  reason?: string;
+  lastSampleAt?: number;
+  identity: Partial<Record<IdentityField, string>>;
+}
+
+/**
+ * One configured device: runs its driver session and turns what the driver
+ * reports into outbox messages: a birth when its identity is known (or
+ * changes), a status on every change, data per sample, alarm phases.
+ */
+export class DeviceRunner implements DeviceSink {
+  private session: DeviceSession | undefined;
+  private readonly transform: ProfileTransform;
+  private readonly profile: ResolvedProfile;
+  readonly state: DeviceState;
+  private birthSent: Partial<Record<IdentityField, string>> | undefined;
+
+  constructor(private readonly o: DeviceRunnerOptions) {
+    this.profile = o.spec.profile;
+    this.transform = new ProfileTransform(this.profile, o.spec.id);
+    this.state = { id: o.spec.id, profile: this.profile.profile, protocol: o.driver.protocols[0] as string, status: 'starting', identity: {} };
+  }
+
+  start(): void {
+    this.o.metrics.deviceConnected.set({ device: this.o.spec.id }, 0);
+    this.session = this.o.driver.start(this.o.spec, this, { logger: this.o.logger, metrics: this.o.metrics });
+  }
+
+  async stop(): Promise<void> {
+    await this.session?.stop();
+  }
+
+  identity(identity: Partial<Record<IdentityField, string>>): void {
+    this.state.identity = identity;
+    if (this.birthSent && isDeepStrictEqual(this.birthSent, identity)) return;
+    this.birthSent = identity;
+    this.commit([this.birthMessage(identity)]);
+  }
+
+  status(status: DeviceStatus, reason?: string): void {
+    if (this.state.status === status && this.state.reason === reason) return;
+    const level = status === 'connected' ? 'info' : 'warn';
+    this.o.logger[level]({ device: this.o.spec.id, status, reason }, 'device status changed');
+    this.state.status = status;
+    this.state.reason = reason;
+    this.o.metrics.deviceConnected.set({ device: this.o.spec.id }, status === 'connected' ? 1 : 0);
+    // A device that never answered has no birth yet: send one from the profile, so
+    // the registry lists it (as unreachable) instead of not at all.
+    const messages: OutboxMessage[] = [];
+    if (!this.birthSent) {
+      this.birthSent = {};
+      messages.push(this.birthMessage(this.birthSent));
+    }
+    messages.push({
+      topic: this.topic('status'),
+      kind: 'status',
+      device: this.o.spec.id,
+      retain: true,
+      body: { device: this.o.spec.id, t: Date.now(), status, ...(reason ? { reason } : {}) },
+    });
+    this.commit(messages);
+  }
+
+  sample(sample: RawSample): void {
+    this.state.lastSampleAt = sample.t;
+    const readings = this.transform.readings(sample);
+    const alarms = this.transform.alarms(sample);
+    const messages: OutboxMessage[] = alarms.map((alarm) => ({ topic: this.topic('alarm'), kind: 'alarm', device: this.o.spec.id, body: alarm }));
+    if (readings.length > 0) {
+      messages.push({ topic: this.topic('data'), kind: 'data', device: this.o.spec.id, body: { device: this.o.spec.id, clock: sample.clock, readings } });
+    }
+    if (messages.length === 0) return;
+    this.commit(messages);
+    this.o.metrics.readings.inc({ device: this.o.spec.id }, readings.length);
+    for (const alarm of alarms) this.o.metrics.alarms.inc({ device: this.o.spec.id, phase: alarm.phase });
+  }
+
+  private birthMessage(identity: Partial<Record<IdentityField, string>>): OutboxMessage {
+    const p = this.profile;
+    const body: Omit<DeviceBirthMessage, 'v' | 'seq' | 'sentAt'> = {
+      device: this.o.spec.id,
+      type: p.type,
+      ...(p.deviceCode ? { deviceCode: p.deviceCode } : {}),
+      manufacturer: identity.manufacturer || p.manufacturer,
+      model: identity.model || p.model,
+      ...(identity.serial ? { serial: identity.serial } : {}),
+      ...(identity.firmware ? { firmware: identity.firmware } : {}),
+      protocol: this.state.protocol,
+      profile: p.profile,
+      metrics: [...p.descriptors.values()],
+    };
+    return { topic: this.topic('birth'), kind: 'birth', device: this.o.spec.id, retain: true, body };
+  }
+
+  private topic(kind: 'birth' | 'status' | 'data' | 'alarm'): string {
+    return topics.device(this.o.site, this.o.gateway, this.o.spec.id, kind);
+  }
+
+  private commit(messages: OutboxMessage[]): void {
+    try {
+      this.o.outbox.enqueue(messages);
+    } catch (err) {
+      // Disk full or I/O error: say so loudly; the driver keeps running and the next sample tries again.
+      this.o.logger.error({ device: this.o.spec.id, err: (err as Error).message }, 'could not write to the outbox; data from this sample is lost');
+      return;
+    }
+    this.o.committed();
+  }
+}

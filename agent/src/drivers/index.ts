@@ -1,0 +1,13 @@
+import type { Driver } from './types.js';
+import { modbusTcpDriver } from './modbus/index.js';
+
+/** Every protocol the agent speaks, by `connection.protocol`. Adding a protocol = a folder + a line here. */
+const DRIVERS: Driver[] = [modbusTcpDriver as Driver];
+
+export function findDriver(protocol: string): Driver | undefined {
+  return DRIVERS.find((d) => d.protocols.includes(protocol));
+}
+
+export function knownProtocols(): string[] {
+  return DRIVERS.flatMap((d) => [...d.protocols]);
+}

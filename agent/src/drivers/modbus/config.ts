@@ -1,0 +1,76 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ConfigError, validateConfig } from '@medtel/shared';
+import type { ResolvedProfile } from '../../profiles/load.js';
+import type { RegisterPoint, RegisterType, WordOrder } from './registers.js';
+
+const strict = { additionalProperties: false } as const;
+
+export const ModbusTcpConnectionSchema = Type.Object(
+  {
+    protocol: Type.Literal('modbus-tcp'),
+    host: Type.String({ minLength: 1, expected: 'a host name or IP address' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 502 }),
+    unitId: Type.Integer({ minimum: 0, maximum: 255, default: 1 }),
+  },
+  strict,
+);
+
+export const RegisterReadSchema = Type.Object(
+  {
+    table: Type.Union([Type.Literal('holding'), Type.Literal('input')]),
+    address: Type.Integer({ minimum: 0, maximum: 65535 }),
+    type: Type.Union(['uint16', 'int16', 'uint32', 'int32', 'float32', 'string'].map((t) => Type.Literal(t))),
+    /** Characters, for type string. */
+    length: Type.Optional(Type.Integer({ minimum: 1, maximum: 250 })),
+  },
+  strict,
+);
+
+const ProfileDriverSchema = Type.Object({ wordOrder: Type.Union([Type.Literal('big'), Type.Literal('little')], { default: 'big' }) }, strict);
+
+export type ModbusTcpConnection = Static<typeof ModbusTcpConnectionSchema>;
+
+export interface PreparedModbus {
+  connection: ModbusTcpConnection;
+  wordOrder: WordOrder;
+  metricPoints: RegisterPoint[];
+  identityPoints: RegisterPoint[];
+}
+
+/** Validates one profile `read` entry as Modbus register addressing. */
+function toPoint(key: string, read: unknown, file: string): RegisterPoint {
+  const r = validateConfig(read, file, RegisterReadSchema);
+  if (r.type === 'string' && r.length === undefined) throw new ConfigError(`${file}: length: missing; a string needs its length in characters`, file, 'length');
+  return { key, table: r.table, address: r.address, type: r.type as RegisterType, ...(r.length ? { length: r.length } : {}) };
+}
+
+/** Re-labels a nested validation error so it names the field inside its file. */
+function within<T>(fn: () => T, file: string, prefix: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ConfigError && err.message.startsWith(`${file}: `)) {
+      const rest = err.message.slice(file.length + 2);
+      const nested = rest.startsWith('(top level)') ? rest.slice('(top level)'.length) : `.${rest}`;
+      throw new ConfigError(`${file}: ${prefix}${nested}`, file, prefix);
+    }
+    throw err;
+  }
+}
+
+export function prepareModbusTcp(connection: unknown, profile: ResolvedProfile, where: { configFile: string; field: string }): PreparedModbus {
+  const conn = within(() => validateConfig(connection, where.configFile, ModbusTcpConnectionSchema), where.configFile, where.field);
+  if (!profile.protocols.includes('modbus')) {
+    throw new ConfigError(
+      `${where.configFile}: ${where.field}.protocol: profile "${profile.profile}" cannot be read over Modbus (it supports ${profile.protocols.join(', ')})`,
+      where.configFile,
+      `${where.field}.protocol`,
+    );
+  }
+  const driver = within(() => validateConfig(profile.driver ?? {}, profile.file, ProfileDriverSchema), profile.file, 'driver');
+  const metricPoints = profile.metrics.map((m, i) => within(() => toPoint(m.id, m.read, profile.file), profile.file, `metrics[${i}].read`));
+  const identityPoints = Object.entries(profile.identity).flatMap(([field, spec]) =>
+    spec ? [within(() => toPoint(field, spec.read, profile.file), profile.file, `identity.${field}.read`)] : [],
+  );
+  return { connection: conn, wordOrder: driver.wordOrder, metricPoints, identityPoints };
+}

@@ -1,0 +1,59 @@
+import type { DeviceStatus, Logger } from '@medtel/shared';
+import type { AgentMetrics } from '../metrics.js';
+import type { IdentityField, ResolvedProfile } from '../profiles/load.js';
+
+/**
+ * The contract between the agent core and a protocol driver (EdgeX's
+ * ProtocolDriver, reduced). Drivers know protocols, not devices: they are
+ * handed the profile's `read` addresses and return raw values by metric id;
+ * scaling, codes and alarms are applied by ../transform.ts.
+ */
+
+export type RawValue = number | string | boolean;
+
+/** One read of a device: raw values by metric id, and the metrics that failed. */
+export interface RawSample {
+  t: number;
+  clock: 'device' | 'agent';
+  values: Map<string, RawValue>;
+  /** Metric id -> why it has no value this time (reported as quality "bad"). */
+  failed?: Map<string, string>;
+}
+
+export interface DeviceSink {
+  sample(sample: RawSample): void;
+  status(status: DeviceStatus, reason?: string): void;
+  /** Identity read from the device itself (serial, firmware...); sent as its birth. */
+  identity(identity: Partial<Record<IdentityField, string>>): void;
+}
+
+export interface DeviceSession {
+  /** Stops polling and closes the connection; resolves when the socket is closed. */
+  stop(): Promise<void>;
+}
+
+export interface DeviceSpec<C> {
+  id: string;
+  connection: C;
+  profile: ResolvedProfile;
+  pollIntervalMs: number;
+  timeoutMs: number;
+}
+
+export interface DriverContext {
+  logger: Logger;
+  metrics: AgentMetrics;
+}
+
+export interface Driver<C = unknown> {
+  /** The `connection.protocol` values this driver serves. */
+  readonly protocols: readonly string[];
+  /** The profile `protocols` family it reads (modbus, serial, opcua). */
+  readonly family: string;
+  /**
+   * Validates a device's connection settings and its profile's addresses;
+   * throws ConfigError naming the field. Called at startup, before any I/O.
+   */
+  prepare(connection: unknown, profile: ResolvedProfile, where: { configFile: string; field: string }): C;
+  start(spec: DeviceSpec<C>, sink: DeviceSink, context: DriverContext): DeviceSession;
+}

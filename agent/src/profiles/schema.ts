@@ -1,0 +1,75 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * A device profile says what a device model means (EdgeX's split): `read`
+ * holds protocol addressing, validated by the driver; everything else is
+ * generic and applied by ../transform.ts. Adding a model is one YAML file.
+ */
+const strict = { additionalProperties: false } as const;
+const Name = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', expected: 'a snake_case name' });
+/** Driver-specific addressing; the driver validates its fields. */
+const Read = Type.Object({}, { additionalProperties: true, expected: 'a mapping of the protocol address (table, address, type...)' });
+
+export const ProfileMetricSchema = Type.Object(
+  {
+    id: Name,
+    read: Read,
+    /** IEEE 11073-10101 reference id, or a MEDTEL_ vendor id (shared/src/mdc.ts). */
+    mdc: Type.Optional(Type.String({ minLength: 1 })),
+    /** Unit reference id; defaults to the term's usual unit. */
+    unit: Type.Optional(Type.String({ minLength: 1 })),
+    scale: Type.Number({ default: 1 }),
+    offset: Type.Number({ default: 0 }),
+    /** Decimal places kept after scaling (avoids 124.99999 from float32). */
+    decimals: Type.Optional(Type.Integer({ minimum: 0, maximum: 9 })),
+    /** Raw integer -> label, for state registers. */
+    enum: Type.Optional(Type.Record(Type.String({ pattern: '^-?\\d+$' }), Type.String())),
+    description: Type.Optional(Type.String()),
+  },
+  strict,
+);
+
+export const ProfileAlarmSchema = Type.Object(
+  {
+    id: Name,
+    /** The metric whose value raises the alarm. */
+    metric: Name,
+    /** Bit of an integer flags metric; without it, a non-zero value is active. */
+    bit: Type.Optional(Type.Integer({ minimum: 0, maximum: 31 })),
+    mdc: Type.Optional(Type.String({ minLength: 1 })),
+    priority: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+    text: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  strict,
+);
+
+export const ProfileSchema = Type.Object(
+  {
+    profile: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,127}$', expected: 'a lower-case profile name' }),
+    type: Type.String({ minLength: 1, expected: 'a device type such as infusion-pump' }),
+    manufacturer: Type.String({ minLength: 1 }),
+    model: Type.String({ minLength: 1 }),
+    /** Which protocols can read this model (driver families: modbus, serial, opcua). */
+    protocols: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    /** Identity fields read once per connection; `serial` lets the registry recognise the unit. */
+    identity: Type.Object(
+      {
+        serial: Type.Optional(Type.Object({ read: Read }, strict)),
+        firmware: Type.Optional(Type.Object({ read: Read }, strict)),
+        model: Type.Optional(Type.Object({ read: Read }, strict)),
+        manufacturer: Type.Optional(Type.Object({ read: Read }, strict)),
+      },
+      { ...strict, default: {} },
+    ),
+    metrics: Type.Array(ProfileMetricSchema, { minItems: 1 }),
+    alarms: Type.Array(ProfileAlarmSchema, { default: [] }),
+    /** Driver options that belong to the model (e.g. Modbus word order). */
+    driver: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  strict,
+);
+
+export type Profile = Static<typeof ProfileSchema>;
+export type ProfileMetric = Static<typeof ProfileMetricSchema>;
+export type ProfileAlarm = Static<typeof ProfileAlarmSchema>;
+export type IdentityField = 'serial' | 'firmware' | 'model' | 'manufacturer';

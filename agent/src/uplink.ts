@@ -1,0 +1,180 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { Backoff, MEDTEL_VERSION, PROTOCOL_VERSION, decodeMessage, topics, type CommandMessage, type Logger, type StateMessage } from '@medtel/shared';
+import type { AgentMetrics } from './metrics.js';
+import { buildPayload, type Outbox } from './outbox.js';
+
+export interface UplinkOptions {
+  url: string;
+  site: string;
+  gateway: string;
+  secret: string;
+  inflightWindow: number;
+  keepaliveMs: number;
+  connectTimeoutMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  deviceIds: () => string[];
+  onCommand?: (command: CommandMessage) => void;
+}
+
+/**
+ * The MQTT session to the collector. Publishes the outbox in seq order with a
+ * bounded window of unacknowledged QoS 1 messages (mqtt.js hangs past 65,535,
+ * and aedes gains nothing past ~100 per connection), and deletes each row when
+ * its PUBACK arrives.
+ *
+ * clean: false keeps our cmd/# subscription and mqtt.js's in-flight messages
+ * across reconnects (mqtt.js resends them itself, with their callbacks). Its
+ * fixed-period reconnect is switched off: we reconnect with jittered backoff so
+ * a fleet does not return in one wave.
+ */
+export class Uplink {
+  private client: MqttClient | undefined;
+  private inflight = 0;
+  /** Highest seq handed to mqtt.js; rows after it are still to publish. */
+  private cursor = 0;
+  private stopping = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
+  private wake: NodeJS.Immediate | undefined;
+
+  constructor(
+    private readonly options: UplinkOptions,
+    private readonly outbox: Outbox,
+    private readonly logger: Logger,
+    private readonly metrics: AgentMetrics,
+  ) {
+    this.backoff = new Backoff({ initialMs: options.reconnectMinMs, maxMs: options.reconnectMaxMs });
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  start(): void {
+    const { url, site, gateway, secret } = this.options;
+    const will: StateMessage = { v: PROTOCOL_VERSION, sentAt: Date.now(), state: 'offline' };
+    this.client = mqtt.connect(url, {
+      clientId: `medtel-agent-${gateway}`,
+      username: gateway,
+      password: secret,
+      clean: false,
+      protocolVersion: 4,
+      keepalive: Math.round(this.options.keepaliveMs / 1000),
+      connectTimeout: this.options.connectTimeoutMs,
+      reconnectPeriod: 0,
+      resubscribe: false,
+      will: { topic: topics.state(site, gateway), payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
+    });
+    const client = this.client;
+    client.on('connect', () => this.onConnect());
+    client.on('close', () => this.onClose());
+    client.on('error', (err) => {
+      // Connection errors surface again as 'close'; CONNACK refusals are worth their own line.
+      const code = (err as { code?: number }).code;
+      if (code === 4 || code === 5) this.logger.error({ url: redact(url), code }, 'collector refused our credentials: check gateway id and secret');
+      else this.logger.warn({ url: redact(url), err: err.message }, 'uplink error');
+    });
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+  }
+
+  /** Publishes what is waiting; call after enqueueing. Cheap: coalesced per event-loop turn. */
+  kick(): void {
+    this.wake ??= setImmediate(() => {
+      this.wake = undefined;
+      this.pump();
+    });
+  }
+
+  /** Graceful stop: announce offline (retained), wait briefly for in-flight PUBACKs, disconnect. */
+  async stop(graceMs = 2000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    if (this.wake) clearImmediate(this.wake);
+    const client = this.client;
+    if (!client) return;
+    if (client.connected) {
+      const deadline = Date.now() + graceMs;
+      while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const offline: StateMessage = { v: PROTOCOL_VERSION, sentAt: Date.now(), state: 'offline' };
+      await new Promise<void>((resolve) =>
+        client.publish(topics.state(this.options.site, this.options.gateway), JSON.stringify(offline), { qos: 1, retain: true }, () => resolve()),
+      );
+    }
+    await client.endAsync(!client.connected);
+    this.metrics.uplinkConnected.set(0);
+  }
+
+  private onConnect(): void {
+    const { site, gateway } = this.options;
+    this.backoff.reset();
+    this.metrics.uplinkConnected.set(1);
+    this.metrics.uplinkConnects.inc({ result: 'ok' });
+    this.logger.info({ url: redact(this.options.url) }, 'connected to collector');
+    const client = this.client as MqttClient;
+    const online: StateMessage = { v: PROTOCOL_VERSION, sentAt: Date.now(), state: 'online', agentVersion: MEDTEL_VERSION, devices: this.options.deviceIds() };
+    client.publish(topics.state(site, gateway), JSON.stringify(online), { qos: 1, retain: true });
+    // Subscribed on every connect: a restarted collector has forgotten our session.
+    client.subscribe(topics.cmdFilter(site, gateway), { qos: 1 });
+    this.pump();
+  }
+
+  private onClose(): void {
+    this.metrics.uplinkConnected.set(0);
+    if (this.stopping) return;
+    const delay = this.backoff.next();
+    this.metrics.uplinkConnects.inc({ result: 'failed' });
+    this.logger.warn({ url: redact(this.options.url), retryInMs: delay }, 'not connected to collector; messages stay in the outbox');
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      if (!this.stopping) this.client?.reconnect();
+    }, delay);
+  }
+
+  private pump(): void {
+    const client = this.client;
+    if (!client?.connected || this.stopping) return;
+    const room = this.options.inflightWindow - this.inflight;
+    if (room <= 0) return;
+    const rows = this.outbox.next(this.cursor, room);
+    for (const row of rows) {
+      this.cursor = row.seq;
+      this.inflight += 1;
+      const started = performance.now();
+      client.publish(row.topic, buildPayload(row, Date.now()), { qos: 1, retain: row.retain }, (err) => {
+        this.inflight -= 1;
+        if (err) {
+          // Only when mqtt.js gives up on the packet (client ended): the row stays
+          // in the outbox and is sent again after a restart.
+          this.logger.warn({ seq: row.seq, err: err.message }, 'publish not acknowledged');
+          return;
+        }
+        this.outbox.ack(row.seq);
+        this.metrics.published.inc({ kind: row.kind });
+        this.metrics.publishAckSeconds.observe((performance.now() - started) / 1000);
+        this.kick();
+      });
+    }
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const decoded = decodeMessage('cmd', payload);
+    if (!decoded.ok) {
+      this.logger.warn({ topic, reason: decoded.reason }, 'ignored a malformed command');
+      return;
+    }
+    this.options.onCommand?.(decoded.message);
+  }
+}
+
+/** URLs may carry credentials; never log them. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}

@@ -1,0 +1,58 @@
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { MEDTEL_VERSION, type Logger } from '@medtel/shared';
+import type { CollectorMetrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+import { deviceRoutes } from './devices.js';
+import { installErrorHandler } from './errors.js';
+import { gatewayRoutes } from './gateways.js';
+import { healthRoutes, type Readiness } from './health.js';
+import { Device, ErrorBody } from './schemas.js';
+
+export interface ApiOptions {
+  store: Store;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  readiness?: Readiness;
+}
+
+/** The HTTP API (Fastify). Built without listening, so tests can use inject(). */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger and Fastify's logger type differ only in generics.
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Per-request lines would drown the log at dashboard polling rates; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    // Unknown query parameters are errors, not silently dropped: a typo like
+    // ?metirc=rate should not return every metric.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'medtel collector API', version: MEDTEL_VERSION, description: 'Device registry and telemetry of the medtel collector.' },
+      tags: [
+        { name: 'registry', description: 'Devices and gateways' },
+        { name: 'telemetry', description: 'Readings as stored' },
+      ],
+    },
+  });
+  app.addSchema(ErrorBody);
+  app.addSchema(Device);
+  installErrorHandler(app);
+  app.addHook('onResponse', async (request, reply) => {
+    options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
+  });
+
+  await app.register(healthRoutes(options.store, options.metrics.registry, options.readiness ?? { checks: {} }));
+  await app.register(
+    async (api) => {
+      await api.register(deviceRoutes(options.store));
+      await api.register(gatewayRoutes(options.store));
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,84 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { DeviceRecord, Store, TelemetryRow } from '../store/store.js';
+import { badParameter, notFound } from './errors.js';
+import { DeviceList, DeviceListQuery, DeviceParams, Telemetry, TelemetryQuery, ErrorBody } from './schemas.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function deviceView(d: DeviceRecord) {
+  return {
+    ...d,
+    statusAt: d.statusAt === null ? null : iso(d.statusAt),
+    firstSeen: iso(d.firstSeen),
+    lastSeen: iso(d.lastSeen),
+    connectivity: d.gatewayState === 'offline' ? 'offline' : (d.status ?? 'unknown'),
+  };
+}
+
+function telemetryView(r: TelemetryRow) {
+  const { seq: _seq, ...rest } = r;
+  return { ...rest, t: iso(r.t) };
+}
+
+/** `from`/`to`: ISO 8601 or epoch milliseconds. */
+function parseTime(parameter: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw badParameter(parameter, `"${value.slice(0, 40)}" is not a time; use ISO 8601 (2026-11-26T08:00:00Z) or epoch milliseconds`);
+  return ms;
+}
+
+/** The device registry and each device's telemetry. */
+export const deviceRoutes =
+  (store: Store): FastifyPluginAsync =>
+  async (app) => {
+    const errors = { 400: ErrorBody, 404: ErrorBody };
+
+    app.get<{ Querystring: DeviceListQuery }>(
+      '/devices',
+      { schema: { summary: 'List devices', tags: ['registry'], querystring: DeviceListQuery, response: { 200: DeviceList, 400: ErrorBody } } },
+      async (request) => {
+        const { limit, offset, ...filter } = request.query;
+        const { items, total } = await store.listDevices({ ...filter, limit, offset });
+        return { items: items.map(deviceView), total, limit, offset };
+      },
+    );
+
+    app.get<{ Params: DeviceParams }>(
+      '/devices/:id',
+      { schema: { summary: 'One device', tags: ['registry'], params: DeviceParams, response: { 200: { $ref: 'Device#' }, ...errors } } },
+      async (request) => {
+        const device = await store.getDevice(request.params.id);
+        if (!device) throw notFound(`no device "${request.params.id}"; ids look like gateway.device (GET /api/v1/devices lists them)`);
+        return deviceView(device);
+      },
+    );
+
+    app.get<{ Params: DeviceParams; Querystring: TelemetryQuery }>(
+      '/devices/:id/telemetry',
+      {
+        schema: {
+          summary: "A device's readings, newest first",
+          tags: ['telemetry'],
+          params: DeviceParams,
+          querystring: TelemetryQuery,
+          response: { 200: Telemetry, ...errors },
+        },
+      },
+      async (request) => {
+        const { id } = request.params;
+        const q = request.query;
+        const from = parseTime('from', q.from);
+        const to = parseTime('to', q.to);
+        if (from !== undefined && to !== undefined && from >= to) throw badParameter('to', 'must be later than from');
+        if (!(await store.getDevice(id))) throw notFound(`no device "${id}"`);
+        const rows = await store.queryTelemetry(id, {
+          ...(q.metric ? { metric: q.metric } : {}),
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+          limit: q.limit,
+        });
+        return { device: id, count: rows.length, readings: rows.map(telemetryView) };
+      },
+    );
+  };

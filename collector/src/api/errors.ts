@@ -1,0 +1,46 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly error: string,
+    message: string,
+    readonly parameter?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (message: string) => new HttpError(404, 'Not Found', message);
+export const badParameter = (parameter: string, message: string) => new HttpError(400, 'Bad Request', `${parameter}: ${message}`, parameter);
+
+/**
+ * One error handler: client mistakes get a JSON body naming what to fix;
+ * server faults are logged with the request and answered without details.
+ */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...(err.parameter ? { parameter: err.parameter } : {}) });
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      const first = fe.validation[0];
+      const where =
+        fe.validationContext === 'querystring' ? 'query parameter' : fe.validationContext === 'params' ? 'path parameter' : (fe.validationContext ?? 'request');
+      const parameter =
+        first?.keyword === 'additionalProperties'
+          ? String((first.params as { additionalProperty?: string }).additionalProperty)
+          : (first?.instancePath.replace(/^\//, '') ?? '');
+      const text = first?.keyword === 'additionalProperties' ? 'unknown parameter' : (first?.message ?? 'invalid');
+      return reply.code(400).send({ error: 'Bad Request', message: `${where} "${parameter}": ${text}`, parameter });
+    }
+    const status = fe.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+      return reply.code(status).send({ error: 'Internal Server Error', message: 'the collector could not complete this request; see its log' });
+    }
+    return reply.code(status).send({ error: fe.code ?? 'Error', message: fe.message });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+}

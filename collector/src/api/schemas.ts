@@ -1,0 +1,99 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Response and parameter schemas of the HTTP API; the OpenAPI document is generated from them. */
+
+export const ErrorBody = Type.Object(
+  { error: Type.String(), message: Type.String(), parameter: Type.Optional(Type.String()) },
+  { $id: 'Error', description: 'What went wrong, in one sentence; `parameter` names the offending query or path parameter.' },
+);
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
+const Iso = Type.String({ format: 'date-time' });
+
+export const MetricInfo = Type.Object({
+  metric: Type.String(),
+  code: Type.Optional(Type.Integer({ description: 'IEEE 11073-10101 code (partition * 65536 + term)' })),
+  refId: Type.Optional(Type.String()),
+  unit: Type.Optional(Type.String()),
+  unitCode: Type.Optional(Type.Integer()),
+});
+
+export const Device = Type.Object(
+  {
+    id: Type.String({ description: '`{gateway}.{device}`' }),
+    gateway: Type.String(),
+    site: Type.String(),
+    device: Type.String({ description: 'Id of the device on its gateway' }),
+    type: Nullable(Type.String()),
+    deviceCode: NullableInt,
+    manufacturer: Nullable(Type.String()),
+    model: Nullable(Type.String()),
+    serial: Nullable(Type.String()),
+    firmware: Nullable(Type.String()),
+    protocol: Nullable(Type.String()),
+    profile: Nullable(Type.String()),
+    status: Nullable(Type.String({ description: 'connected, unreachable or error, as last reported by the gateway' })),
+    statusReason: Nullable(Type.String()),
+    statusAt: Type.Union([Iso, Type.Null()]),
+    connectivity: Type.String({ description: 'status, or "offline" while the gateway itself is offline' }),
+    gatewayState: Nullable(Type.String()),
+    firstSeen: Iso,
+    lastSeen: Iso,
+    metrics: Type.Array(MetricInfo),
+  },
+  { $id: 'Device' },
+);
+
+export const DeviceList = Type.Object({ items: Type.Array(Type.Ref(Device)), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+
+export const TelemetryReading = Type.Object({
+  t: Iso,
+  metric: Type.String(),
+  code: NullableInt,
+  refId: Nullable(Type.String()),
+  unit: Nullable(Type.String()),
+  unitCode: NullableInt,
+  value: Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()]),
+  quality: Type.String(),
+});
+
+export const Telemetry = Type.Object({ device: Type.String(), count: Type.Integer(), readings: Type.Array(TelemetryReading) });
+
+export const Gateway = Type.Object({
+  id: Type.String(),
+  site: Type.String(),
+  state: Type.String(),
+  agentVersion: Nullable(Type.String()),
+  stateAt: Iso,
+  lastSeen: Iso,
+});
+
+const strict = { additionalProperties: false } as const;
+
+export const DeviceListQuery = Type.Object(
+  {
+    gateway: Type.Optional(Type.String({ maxLength: 64 })),
+    type: Type.Optional(Type.String({ maxLength: 64 })),
+    status: Type.Optional(Type.Union([Type.Literal('connected'), Type.Literal('unreachable'), Type.Literal('error')])),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  strict,
+);
+
+export const TelemetryQuery = Type.Object(
+  {
+    metric: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    from: Type.Optional(Type.String({ description: 'ISO 8601 time (inclusive) or epoch milliseconds' })),
+    to: Type.Optional(Type.String({ description: 'ISO 8601 time (exclusive) or epoch milliseconds' })),
+    limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
+  },
+  strict,
+);
+
+export const DeviceParams = Type.Object({ id: Type.String({ maxLength: 200 }) }, strict);
+
+export type DeviceListQuery = Static<typeof DeviceListQuery>;
+export type TelemetryQuery = Static<typeof TelemetryQuery>;
+export type DeviceParams = Static<typeof DeviceParams>;

@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import { createLogger, type Logger } from '@medtel/shared';
+import { buildApi } from './api/app.js';
+import { startBroker, type BrokerHandle } from './broker/broker.js';
+import type { CollectorConfig } from './config.js';
+import { Ingestor } from './ingest/ingestor.js';
+import { createCollectorMetrics, type CollectorMetrics } from './metrics.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+export interface RunningCollector {
+  store: Store;
+  broker: BrokerHandle;
+  api: FastifyInstance;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  mqttPort: number;
+  httpUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts store, broker and API. Order matters: the store opens (and migrates)
+ * before the broker accepts a gateway, and on stop the broker closes first so
+ * no PUBLISH arrives while the last batch commits.
+ */
+export async function startCollector(config: CollectorConfig, options: { logger?: Logger } = {}): Promise<RunningCollector> {
+  const logger = options.logger ?? createLogger({ name: 'medtel-collector', level: config.log.level });
+  const metrics = createCollectorMetrics();
+  const store = new SqliteStore(config.store.path);
+  const ingestor = new Ingestor(store, metrics, logger);
+  let broker: BrokerHandle | undefined;
+  let api: FastifyInstance | undefined;
+  try {
+    broker = await startBroker({ host: config.mqtt.host, port: config.mqtt.port, gateways: () => config.gateways, ingestor, metrics, logger });
+    const listening = broker.server;
+    api = await buildApi({
+      store,
+      metrics,
+      logger,
+      readiness: {
+        checks: {
+          broker: async () => {
+            if (!listening.listening) throw new Error('MQTT listener is not listening');
+          },
+        },
+      },
+    });
+    const httpUrl = await api.listen({ host: config.http.host, port: config.http.port });
+    logger.info(
+      { mqtt: `mqtt://${config.mqtt.host}:${broker.port}`, http: httpUrl, store: config.store.path, gateways: config.gateways.length },
+      'collector started',
+    );
+    const b = broker;
+    const a = api;
+    return {
+      store,
+      broker: b,
+      api: a,
+      metrics,
+      logger,
+      mqttPort: b.port,
+      httpUrl,
+      stop: async () => {
+        await b.close();
+        await ingestor.flushed();
+        await a.close();
+        await store.close();
+        logger.info('collector stopped');
+      },
+    };
+  } catch (err) {
+    await broker?.close().catch(() => undefined);
+    await api?.close().catch(() => undefined);
+    await store.close();
+    throw err;
+  }
+}

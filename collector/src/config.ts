@@ -1,0 +1,48 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ID_PATTERN, LOG_LEVELS, loadConfigFile, validateConfig } from '@medtel/shared';
+import { SECRET_HASH_PATTERN } from './secrets.js';
+
+/**
+ * collector.yaml. Every setting has a default, so `medtel-collector run` with
+ * no file starts a working collector on loopback (it accepts no gateway until
+ * one is listed under `gateways`).
+ */
+const strict = { additionalProperties: false } as const;
+const Port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback });
+
+export const GatewayEntrySchema = Type.Object(
+  {
+    id: Type.String({ pattern: ID_PATTERN, expected: 'an id of 1-64 letters, digits, _ or -' }),
+    /** If set, the gateway may only publish under this site. */
+    site: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+    /** Output of `medtel-collector hash-secret`; the secret itself is never stored. */
+    secretHash: Type.String({ pattern: SECRET_HASH_PATTERN, expected: 'a hash printed by `medtel-collector hash-secret`' }),
+  },
+  strict,
+);
+
+export const CollectorConfigSchema = Type.Object(
+  {
+    mqtt: Type.Object({ host: Type.String({ default: '127.0.0.1' }), port: Port(1883) }, { ...strict, default: {} }),
+    http: Type.Object({ host: Type.String({ default: '127.0.0.1' }), port: Port(8080) }, { ...strict, default: {} }),
+    store: Type.Object({ path: Type.String({ minLength: 1, default: './data/collector.db' }) }, { ...strict, default: {} }),
+    gateways: Type.Array(GatewayEntrySchema, { default: [] }),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          LOG_LEVELS.map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
+      },
+      { ...strict, default: {} },
+    ),
+  },
+  strict,
+);
+
+export type CollectorConfig = Static<typeof CollectorConfigSchema>;
+export type GatewayEntry = Static<typeof GatewayEntrySchema>;
+
+export function loadCollectorConfig(file?: string): CollectorConfig {
+  return file ? loadConfigFile(file, CollectorConfigSchema) : validateConfig({}, '(defaults)', CollectorConfigSchema);
+}

@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema changes, applied in order at open; the applied version is
+ * SQLite's user_version. Never edit a released migration: add the next one.
+ */
+export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'registry, telemetry, dedupe, quarantine',
+    sql: `
+      CREATE TABLE gateways (
+        id TEXT PRIMARY KEY,
+        site TEXT NOT NULL,
+        state TEXT NOT NULL,
+        agent_version TEXT,
+        state_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+      );
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        gateway TEXT NOT NULL,
+        site TEXT NOT NULL,
+        device TEXT NOT NULL,
+        type TEXT, device_code INTEGER, manufacturer TEXT, model TEXT, serial TEXT, firmware TEXT,
+        protocol TEXT, profile TEXT, metrics TEXT NOT NULL DEFAULT '[]',
+        status TEXT, status_reason TEXT, status_at INTEGER,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+      );
+      CREATE INDEX devices_gateway ON devices (gateway);
+      -- One row per message accepted from a gateway: the (gateway, seq) key drops re-deliveries.
+      CREATE TABLE received (
+        gateway TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (gateway, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE readings (
+        device_id TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        t INTEGER NOT NULL,
+        code INTEGER, ref_id TEXT, unit TEXT, unit_code INTEGER,
+        value_num REAL, value_text TEXT, value_kind TEXT,
+        quality TEXT NOT NULL,
+        seq INTEGER NOT NULL
+      );
+      CREATE INDEX readings_device_metric_t ON readings (device_id, metric, t);
+      CREATE TABLE alarms (
+        id INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL, alarm TEXT NOT NULL, t INTEGER NOT NULL,
+        code INTEGER, ref_id TEXT, priority TEXT NOT NULL, phase TEXT NOT NULL, state TEXT NOT NULL, text TEXT NOT NULL,
+        seq INTEGER NOT NULL
+      );
+      CREATE INDEX alarms_device_t ON alarms (device_id, t);
+      CREATE TABLE gaps (
+        id INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL, from_t INTEGER NOT NULL, to_t INTEGER NOT NULL, count INTEGER NOT NULL, reason TEXT NOT NULL,
+        seq INTEGER NOT NULL, received_at INTEGER NOT NULL
+      );
+      CREATE TABLE results (
+        request_id TEXT PRIMARY KEY,
+        gateway TEXT NOT NULL, ok INTEGER NOT NULL, result TEXT, error TEXT, received_at INTEGER NOT NULL
+      );
+      -- Payloads that failed validation, kept for diagnosis (never logged).
+      CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY,
+        gateway TEXT NOT NULL, topic TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB, bytes INTEGER NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+export function migrate(db: Database.Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  if (current > latest) throw new Error(`database schema version ${current} is newer than this collector (${latest}); upgrade the collector`);
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return latest;
+}

@@ -1,0 +1,244 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { deviceKey, type Reading } from '@medtel/shared';
+import type { ApplyOutcome, DeviceQuery, DeviceRecord, GatewayRecord, IngestItem, Store, StoreCounts, TelemetryQuery, TelemetryRow } from '../store.js';
+import { migrate } from './migrations.js';
+
+/** Quarantined payloads are kept up to this size (enough to diagnose, bounded on disk). */
+const QUARANTINE_KEEP_BYTES = 64 * 1024;
+
+type Row = Record<string, unknown>;
+
+/**
+ * The embedded store: one SQLite file in WAL mode with synchronous=FULL,
+ * because a batch's commit is what lets PUBACKs go out (STACK-NOTES: in WAL,
+ * NORMAL may lose the last commits on power loss). better-sqlite3 is
+ * synchronous; the async interface is for other backends.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly stmt: ReturnType<SqliteStore['prepare']>;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file, { timeout: 5000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    migrate(this.db);
+    this.stmt = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      received: db.prepare('INSERT OR IGNORE INTO received (gateway, seq, kind, received_at) VALUES (?, ?, ?, ?)'),
+      reading: db.prepare(
+        'INSERT INTO readings (device_id, metric, t, code, ref_id, unit, unit_code, value_num, value_text, value_kind, quality, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      touchDevice: db.prepare(
+        `INSERT INTO devices (id, gateway, site, device, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
+      ),
+      birth: db.prepare(
+        `INSERT INTO devices (id, gateway, site, device, type, device_code, manufacturer, model, serial, firmware, protocol, profile, metrics, first_seen, last_seen)
+         VALUES (@id, @gateway, @site, @device, @type, @deviceCode, @manufacturer, @model, @serial, @firmware, @protocol, @profile, @metrics, @at, @at)
+         ON CONFLICT (id) DO UPDATE SET type = excluded.type, device_code = excluded.device_code, manufacturer = excluded.manufacturer,
+           model = excluded.model, serial = excluded.serial, firmware = excluded.firmware, protocol = excluded.protocol,
+           profile = excluded.profile, metrics = excluded.metrics, site = excluded.site, last_seen = max(last_seen, excluded.last_seen)`,
+      ),
+      status: db.prepare(
+        `UPDATE devices SET status = ?, status_reason = ?, status_at = ?, last_seen = max(last_seen, ?) WHERE id = ? AND (status_at IS NULL OR status_at <= ?)`,
+      ),
+      alarm: db.prepare('INSERT INTO alarms (device_id, alarm, t, code, ref_id, priority, phase, state, text, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      gap: db.prepare('INSERT INTO gaps (device_id, from_t, to_t, count, reason, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      result: db.prepare('INSERT OR REPLACE INTO results (request_id, gateway, ok, result, error, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      gateway: db.prepare(
+        `INSERT INTO gateways (id, site, state, agent_version, state_at, last_seen) VALUES (@id, @site, @state, @agentVersion, @at, @receivedAt)
+         ON CONFLICT (id) DO UPDATE SET site = excluded.site, state = excluded.state,
+           agent_version = coalesce(excluded.agent_version, agent_version), state_at = excluded.state_at, last_seen = excluded.last_seen
+         WHERE excluded.state_at >= gateways.state_at`,
+      ),
+      quarantine: db.prepare('INSERT INTO quarantine (gateway, topic, reason, payload, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    };
+  }
+
+  async apply(items: IngestItem[]): Promise<ApplyOutcome[]> {
+    return this.db.transaction(() => items.map((item) => this.applyOne(item)))();
+  }
+
+  private applyOne(item: IngestItem): ApplyOutcome {
+    const s = this.stmt;
+    if (item.kind === 'quarantine') {
+      const kept = item.payload.subarray(0, QUARANTINE_KEEP_BYTES);
+      s.quarantine.run(item.gateway, item.topic, item.reason, kept, item.payload.length, item.receivedAt);
+      return 'stored';
+    }
+    if (item.kind === 'state') {
+      // Session-level and idempotent: no seq (the will is composed at connect time).
+      const m = item.message;
+      s.gateway.run({ id: item.gateway, site: item.site, state: m.state, agentVersion: m.agentVersion ?? null, at: m.sentAt, receivedAt: item.receivedAt });
+      return 'stored';
+    }
+    const m = item.message;
+    if (s.received.run(item.gateway, m.seq, item.kind, item.receivedAt).changes === 0) return 'duplicate';
+    const id = 'device' in m ? deviceKey(item.gateway, m.device) : undefined;
+    switch (item.kind) {
+      case 'birth': {
+        const b = item.message;
+        s.birth.run({
+          id,
+          gateway: item.gateway,
+          site: item.site,
+          device: b.device,
+          type: b.type,
+          deviceCode: b.deviceCode ?? null,
+          manufacturer: b.manufacturer,
+          model: b.model,
+          serial: b.serial ?? null,
+          firmware: b.firmware ?? null,
+          protocol: b.protocol,
+          profile: b.profile,
+          metrics: JSON.stringify(b.metrics),
+          at: item.receivedAt,
+        });
+        break;
+      }
+      case 'status': {
+        const st = item.message;
+        s.touchDevice.run(id, item.gateway, item.site, st.device, item.receivedAt, item.receivedAt);
+        s.status.run(st.status, st.reason ?? null, st.t, item.receivedAt, id, st.t);
+        break;
+      }
+      case 'data': {
+        const d = item.message;
+        s.touchDevice.run(id, item.gateway, item.site, d.device, item.receivedAt, item.receivedAt);
+        for (const r of d.readings) this.insertReading(id as string, r, d.seq);
+        break;
+      }
+      case 'alarm': {
+        const a = item.message;
+        s.touchDevice.run(id, item.gateway, item.site, a.device, item.receivedAt, item.receivedAt);
+        s.alarm.run(id, a.alarm, a.t, a.code ?? null, a.refId ?? null, a.priority, a.phase, a.state, a.text, a.seq);
+        break;
+      }
+      case 'gap': {
+        const g = item.message;
+        s.gap.run(id, g.from, g.to, g.count, g.reason, g.seq, item.receivedAt);
+        break;
+      }
+      case 'res': {
+        const r = item.message;
+        s.result.run(r.requestId, item.gateway, r.ok ? 1 : 0, r.result === undefined ? null : JSON.stringify(r.result), r.error ?? null, item.receivedAt);
+        break;
+      }
+    }
+    return 'stored';
+  }
+
+  private insertReading(deviceId: string, r: Reading, seq: number): void {
+    const v = r.value;
+    const [num, text, kind] =
+      typeof v === 'number' ? [v, null, 'n'] : typeof v === 'string' ? [null, v, 's'] : typeof v === 'boolean' ? [v ? 1 : 0, null, 'b'] : [null, null, null];
+    this.stmt.reading.run(deviceId, r.metric, r.t, r.code ?? null, r.refId ?? null, r.unit ?? null, r.unitCode ?? null, num, text, kind, r.quality, seq);
+  }
+
+  async listDevices(q: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.gateway) where.push('d.gateway = ?'), args.push(q.gateway);
+    if (q.type) where.push('d.type = ?'), args.push(q.type);
+    if (q.status) where.push('d.status = ?'), args.push(q.status);
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM devices d ${clause}`).get(...args) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway ${clause} ORDER BY d.id LIMIT ? OFFSET ?`)
+      .all(...args, q.limit, q.offset) as Row[];
+    return { items: rows.map(toDevice), total };
+  }
+
+  async getDevice(id: string): Promise<DeviceRecord | undefined> {
+    const row = this.db.prepare('SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway WHERE d.id = ?').get(id) as
+      | Row
+      | undefined;
+    return row ? toDevice(row) : undefined;
+  }
+
+  async queryTelemetry(deviceId: string, q: TelemetryQuery): Promise<TelemetryRow[]> {
+    const where = ['device_id = ?'];
+    const args: unknown[] = [deviceId];
+    if (q.metric) where.push('metric = ?'), args.push(q.metric);
+    if (q.from !== undefined) where.push('t >= ?'), args.push(q.from);
+    if (q.to !== undefined) where.push('t < ?'), args.push(q.to);
+    const rows = this.db
+      .prepare(
+        `SELECT t, metric, code, ref_id, unit, unit_code, value_num, value_text, value_kind, quality, seq FROM readings
+         WHERE ${where.join(' AND ')} ORDER BY t DESC, rowid DESC LIMIT ?`,
+      )
+      .all(...args, q.limit) as Row[];
+    return rows.map((r) => ({
+      t: r.t as number,
+      metric: r.metric as string,
+      code: r.code as number | null,
+      refId: r.ref_id as string | null,
+      unit: r.unit as string | null,
+      unitCode: r.unit_code as number | null,
+      value: r.value_kind === 'n' ? (r.value_num as number) : r.value_kind === 's' ? (r.value_text as string) : r.value_kind === 'b' ? r.value_num === 1 : null,
+      quality: r.quality as string,
+      seq: r.seq as number,
+    }));
+  }
+
+  async listGateways(): Promise<GatewayRecord[]> {
+    const rows = this.db.prepare('SELECT * FROM gateways ORDER BY id').all() as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      site: r.site as string,
+      state: r.state as string,
+      agentVersion: r.agent_version as string | null,
+      stateAt: r.state_at as number,
+      lastSeen: r.last_seen as number,
+    }));
+  }
+
+  async counts(): Promise<StoreCounts> {
+    const one = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    return {
+      readings: one('SELECT count(*) AS n FROM readings'),
+      messages: one('SELECT count(*) AS n FROM received'),
+      quarantined: one('SELECT count(*) AS n FROM quarantine'),
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toDevice(r: Row): DeviceRecord {
+  return {
+    id: r.id as string,
+    gateway: r.gateway as string,
+    site: r.site as string,
+    device: r.device as string,
+    type: r.type as string | null,
+    deviceCode: r.device_code as number | null,
+    manufacturer: r.manufacturer as string | null,
+    model: r.model as string | null,
+    serial: r.serial as string | null,
+    firmware: r.firmware as string | null,
+    protocol: r.protocol as string | null,
+    profile: r.profile as string | null,
+    metrics: JSON.parse(r.metrics as string),
+    status: r.status as string | null,
+    statusReason: r.status_reason as string | null,
+    statusAt: r.status_at as number | null,
+    firstSeen: r.first_seen as number,
+    lastSeen: r.last_seen as number,
+    gatewayState: (r.gateway_state as string | null) ?? null,
+  };
+}

@@ -1,0 +1,108 @@
+import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
+
+/**
+ * The collector's storage, narrow on purpose: ingest and the API depend on
+ * this interface only, so a PostgreSQL implementation can follow without
+ * touching either. Every backend runs the same contract suite
+ * (collector/test/store-contract.ts).
+ */
+
+interface Origin {
+  site: string;
+  gateway: string;
+  receivedAt: number;
+}
+
+/** One validated message (or one rejected payload) to persist. */
+export type IngestItem =
+  | (Origin & { kind: 'birth'; message: DeviceBirthMessage })
+  | (Origin & { kind: 'status'; message: DeviceStatusMessage })
+  | (Origin & { kind: 'data'; message: DataMessage })
+  | (Origin & { kind: 'alarm'; message: AlarmMessage })
+  | (Origin & { kind: 'gap'; message: GapMessage })
+  | (Origin & { kind: 'res'; message: ResultMessage })
+  | (Origin & { kind: 'state'; message: StateMessage })
+  | (Origin & { kind: 'quarantine'; topic: string; reason: string; payload: Buffer });
+
+/** Per item, in order: stored, or dropped as already stored (same gateway and seq). */
+export type ApplyOutcome = 'stored' | 'duplicate';
+
+export interface DeviceRecord {
+  id: string;
+  gateway: string;
+  site: string;
+  device: string;
+  type: string | null;
+  deviceCode: number | null;
+  manufacturer: string | null;
+  model: string | null;
+  serial: string | null;
+  firmware: string | null;
+  protocol: string | null;
+  profile: string | null;
+  metrics: Array<{ metric: string; code?: number; refId?: string; unit?: string; unitCode?: number }>;
+  status: string | null;
+  statusReason: string | null;
+  statusAt: number | null;
+  firstSeen: number;
+  lastSeen: number;
+  gatewayState: string | null;
+}
+
+export interface DeviceQuery {
+  gateway?: string;
+  type?: string;
+  status?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface TelemetryQuery {
+  metric?: string;
+  /** Inclusive, epoch ms. */
+  from?: number;
+  /** Exclusive, epoch ms. */
+  to?: number;
+  limit: number;
+}
+
+export interface TelemetryRow {
+  t: number;
+  metric: string;
+  code: number | null;
+  refId: string | null;
+  unit: string | null;
+  unitCode: number | null;
+  value: number | string | boolean | null;
+  quality: string;
+  seq: number;
+}
+
+export interface GatewayRecord {
+  id: string;
+  site: string;
+  state: string;
+  agentVersion: string | null;
+  stateAt: number;
+  lastSeen: number;
+}
+
+export interface StoreCounts {
+  readings: number;
+  messages: number;
+  quarantined: number;
+}
+
+export interface Store {
+  /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
+  apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
+  listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;
+  getDevice(id: string): Promise<DeviceRecord | undefined>;
+  /** Newest first. */
+  queryTelemetry(deviceId: string, query: TelemetryQuery): Promise<TelemetryRow[]>;
+  listGateways(): Promise<GatewayRecord[]>;
+  counts(): Promise<StoreCounts>;
+  /** Throws if the store cannot serve (for /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

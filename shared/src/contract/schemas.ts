@@ -1,0 +1,194 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ID_PATTERN } from './topics.js';
+
+/**
+ * One schema per MQTT message type (DESIGN.md, MQTT contract). Both sides
+ * validate against these. Times on the wire are epoch milliseconds (UTC).
+ * Objects reject unknown fields: a typo in a producer shows up as a
+ * quarantined message with a reason, not as silently missing data.
+ */
+
+const Id = Type.String({ pattern: ID_PATTERN, expected: 'an id of 1-64 letters, digits, _ or -' });
+const EpochMs = Type.Integer({ minimum: 0, expected: 'a time in epoch milliseconds' });
+const Seq = Type.Integer({ minimum: 1, expected: 'the outbox sequence number (integer >= 1)' });
+const Version = Type.Literal(1);
+const Text = (max: number) => Type.String({ maxLength: max });
+/** W3C trace context, carried in the payload because MQTT 3.1.1 has no properties. */
+const TraceParent = Type.String({ pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' });
+
+const strict = { additionalProperties: false } as const;
+
+/** What a metric means: profile id plus IEEE 11073-10101 code and unit where they exist. */
+export const MetricDescriptor = Type.Object(
+  {
+    metric: Text(64),
+    code: Type.Optional(Type.Integer({ minimum: 0 })),
+    refId: Type.Optional(Text(64)),
+    unit: Type.Optional(Text(32)),
+    unitCode: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  strict,
+);
+
+export const Quality = Type.Union([Type.Literal('good'), Type.Literal('questionable'), Type.Literal('bad')]);
+
+export const Reading = Type.Object(
+  {
+    ...MetricDescriptor.properties,
+    t: EpochMs,
+    /** null only with quality "bad": medtel never invents a value. */
+    value: Type.Union([Type.Number(), Type.String({ maxLength: 256 }), Type.Boolean(), Type.Null()]),
+    quality: Quality,
+  },
+  strict,
+);
+
+/** AES-256-GCM envelope for PHI (sealed on the gateway; see shared/src/phi). */
+export const SealedEnvelope = Type.Object(
+  {
+    v: Version,
+    kid: Text(64),
+    iv: Type.String({ pattern: '^[A-Za-z0-9+/=]{16}$' }),
+    ct: Type.String({ maxLength: 65536 }),
+  },
+  strict,
+);
+
+const sent = { v: Version, seq: Seq, sentAt: EpochMs, traceparent: Type.Optional(TraceParent) };
+
+export const StateMessage = Type.Object(
+  {
+    v: Version,
+    sentAt: EpochMs,
+    state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+    agentVersion: Type.Optional(Text(32)),
+    devices: Type.Optional(Type.Array(Id, { maxItems: 1024 })),
+  },
+  strict,
+);
+
+export const DeviceBirthMessage = Type.Object(
+  {
+    ...sent,
+    device: Id,
+    type: Text(64),
+    deviceCode: Type.Optional(Type.Integer({ minimum: 0 })),
+    manufacturer: Text(128),
+    model: Text(128),
+    serial: Type.Optional(Text(128)),
+    firmware: Type.Optional(Text(128)),
+    protocol: Text(32),
+    profile: Text(128),
+    metrics: Type.Array(MetricDescriptor, { maxItems: 4096 }),
+  },
+  strict,
+);
+
+export const DeviceStatus = Type.Union([Type.Literal('connected'), Type.Literal('unreachable'), Type.Literal('error')]);
+
+export const DeviceStatusMessage = Type.Object({ ...sent, device: Id, t: EpochMs, status: DeviceStatus, reason: Type.Optional(Text(512)) }, strict);
+
+export const DataMessage = Type.Object(
+  {
+    ...sent,
+    device: Id,
+    /** Whose clock stamped the readings: the device's own, or the agent's on receipt. */
+    clock: Type.Union([Type.Literal('device'), Type.Literal('agent')]),
+    readings: Type.Array(Reading, { minItems: 1, maxItems: 100_000 }),
+    phi: Type.Optional(SealedEnvelope),
+    subject: Type.Optional(Text(128)),
+  },
+  strict,
+);
+
+export const AlarmPriority = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
+
+export const AlarmMessage = Type.Object(
+  {
+    ...sent,
+    device: Id,
+    t: EpochMs,
+    alarm: Text(64),
+    code: Type.Optional(Type.Integer({ minimum: 0 })),
+    refId: Type.Optional(Text(64)),
+    priority: AlarmPriority,
+    phase: Type.Union([Type.Literal('start'), Type.Literal('continue'), Type.Literal('end')]),
+    state: Type.Union([Type.Literal('active'), Type.Literal('inactive')]),
+    text: Text(256),
+  },
+  strict,
+);
+
+export const GapMessage = Type.Object(
+  {
+    ...sent,
+    device: Id,
+    from: EpochMs,
+    to: EpochMs,
+    count: Type.Integer({ minimum: 0 }),
+    reason: Text(256),
+  },
+  strict,
+);
+
+export const CommandMessage = Type.Object(
+  {
+    v: Version,
+    requestId: Id,
+    command: Text(64),
+    device: Type.Optional(Id),
+    args: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    issuedAt: EpochMs,
+    expiresAt: Type.Optional(EpochMs),
+  },
+  strict,
+);
+
+export const ResultMessage = Type.Object(
+  {
+    ...sent,
+    requestId: Id,
+    ok: Type.Boolean(),
+    result: Type.Optional(Type.Unknown()),
+    error: Type.Optional(Text(1024)),
+  },
+  strict,
+);
+
+export type MetricDescriptor = Static<typeof MetricDescriptor>;
+export type Reading = Static<typeof Reading>;
+export type SealedEnvelope = Static<typeof SealedEnvelope>;
+export type StateMessage = Static<typeof StateMessage>;
+export type DeviceBirthMessage = Static<typeof DeviceBirthMessage>;
+export type DeviceStatus = Static<typeof DeviceStatus>;
+export type DeviceStatusMessage = Static<typeof DeviceStatusMessage>;
+export type DataMessage = Static<typeof DataMessage>;
+export type AlarmMessage = Static<typeof AlarmMessage>;
+export type GapMessage = Static<typeof GapMessage>;
+export type CommandMessage = Static<typeof CommandMessage>;
+export type ResultMessage = Static<typeof ResultMessage>;
+
+/** Topic kind -> schema; the single map both sides dispatch on. */
+export const MESSAGE_SCHEMAS = {
+  state: StateMessage,
+  birth: DeviceBirthMessage,
+  status: DeviceStatusMessage,
+  data: DataMessage,
+  alarm: AlarmMessage,
+  gap: GapMessage,
+  cmd: CommandMessage,
+  res: ResultMessage,
+} satisfies Record<string, TSchema>;
+
+export interface MessageByKind {
+  state: StateMessage;
+  birth: DeviceBirthMessage;
+  status: DeviceStatusMessage;
+  data: DataMessage;
+  alarm: AlarmMessage;
+  gap: GapMessage;
+  cmd: CommandMessage;
+  res: ResultMessage;
+}
+
+export type MessageKind = keyof MessageByKind;

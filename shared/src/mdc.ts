@@ -1,0 +1,128 @@
+/**
+ * IEEE 11073-10101 nomenclature used by medtel profiles. A 32-bit code is
+ * partition * 65536 + term (partition 1 devices, 2 metrics, 3 events, 4 units).
+ * Facts and their sources are in shared/CLINICAL-NOTES.md of the project wiki;
+ * only codes rated confirmed there are listed without a comment.
+ *
+ * Profiles name codes by reference id (MDC_FLOW_FLUID_PUMP); the agent resolves
+ * them here so a typo in a profile is caught when the profile loads.
+ */
+
+export interface MdcUnit {
+  refId: string;
+  code: number;
+  /** UCUM-style symbol shown to people. */
+  symbol: string;
+}
+
+export interface MdcTerm {
+  refId: string;
+  code: number;
+  /** Unit the term is normally reported in (profiles may override). */
+  unit?: string;
+}
+
+export const UNITS: Record<string, MdcUnit> = Object.fromEntries(
+  (
+    [
+      ['MDC_DIM_PERCENT', 262688, '%'],
+      ['MDC_DIM_DIMLESS', 262656, '1'],
+      ['MDC_DIM_MILLI_L', 263762, 'mL'],
+      ['MDC_DIM_X_L', 263744, 'L'],
+      ['MDC_DIM_MILLI_L_PER_HR', 265266, 'mL/h'],
+      ['MDC_DIM_X_L_PER_MIN', 265216, 'L/min'],
+      ['MDC_DIM_MILLI_L_PER_MIN', 265234, 'mL/min'],
+      ['MDC_DIM_BEAT_PER_MIN', 264864, '/min'],
+      ['MDC_DIM_RESP_PER_MIN', 264928, '/min'],
+      ['MDC_DIM_PER_MIN', 264672, '/min'],
+      ['MDC_DIM_MMHG', 266016, 'mm[Hg]'],
+      ['MDC_DIM_CM_H2O', 266048, 'cm[H2O]'],
+      ['MDC_DIM_MILLI_BAR', 266098, 'mbar'],
+      ['MDC_DIM_DEGC', 268192, 'Cel'],
+      ['MDC_DIM_KELVIN', 266528, 'K'],
+      ['MDC_DIM_MILLI_VOLT', 266418, 'mV'],
+      ['MDC_DIM_MICRO_VOLT', 266419, 'uV'],
+      ['MDC_DIM_SEC', 264320, 's'],
+      ['MDC_DIM_MILLI_SEC', 264338, 'ms'],
+      ['MDC_DIM_MIN', 264352, 'min'],
+      ['MDC_DIM_HR', 264384, 'h'],
+      ['MDC_DIM_HZ', 264640, 'Hz'],
+    ] as const
+  ).map(([refId, code, symbol]) => [refId, { refId, code, symbol }]),
+);
+
+/**
+ * medtel vendor codes, for values IEEE 11073-10101 has no term for. They sit in
+ * the private term range of each partition (0xF000..0xFBFF) as the standard
+ * allows, so they can never collide with a standard code.
+ */
+const PRIVATE = 0xf000;
+export const VENDOR_UNITS: Record<string, MdcUnit> = {
+  MEDTEL_DIM_MILLI_G_PER_MILLI_L: { refId: 'MEDTEL_DIM_MILLI_G_PER_MILLI_L', code: 4 * 65536 + PRIVATE + 1, symbol: 'mg/mL' },
+};
+
+export const TERMS: Record<string, MdcTerm> = Object.fromEntries(
+  (
+    [
+      // Infusion pump
+      ['MDC_FLOW_FLUID_PUMP', 157784, 'MDC_DIM_MILLI_L_PER_HR'],
+      ['MDC_FLOW_FLUID_PUMP_CURRENT', 158014, 'MDC_DIM_MILLI_L_PER_HR'],
+      ['MDC_VOL_FLUID_TBI', 157884, 'MDC_DIM_MILLI_L'],
+      ['MDC_VOL_FLUID_TBI_REMAIN', 157872, 'MDC_DIM_MILLI_L'],
+      ['MDC_VOL_FLUID_DELIV_TOTAL', 157993, 'MDC_DIM_MILLI_L'],
+      ['MDC_TIME_PD_REMAIN', 157916, 'MDC_DIM_MIN'],
+      ['MDC_PRESS_FLUID_MEAS', 157836, 'MDC_DIM_MMHG'],
+      ['MDC_CONC_DRUG', 157760, undefined],
+      ['MDC_RATE_DOSE', 157924, undefined],
+      ['MDC_EVT_FLUID_LINE_OCCL', 196940, undefined],
+      // Monitor
+      ['MDC_ECG_HEART_RATE', 147842, 'MDC_DIM_BEAT_PER_MIN'],
+      ['MDC_PULS_OXIM_SAT_O2', 150456, 'MDC_DIM_PERCENT'],
+      ['MDC_PULS_OXIM_PULS_RATE', 149530, 'MDC_DIM_BEAT_PER_MIN'],
+      ['MDC_RESP_RATE', 151562, 'MDC_DIM_RESP_PER_MIN'],
+      ['MDC_PRESS_BLD_NONINV_SYS', 150021, 'MDC_DIM_MMHG'],
+      ['MDC_PRESS_BLD_NONINV_DIA', 150022, 'MDC_DIM_MMHG'],
+      ['MDC_PRESS_BLD_NONINV_MEAN', 150023, 'MDC_DIM_MMHG'],
+      ['MDC_TEMP_BODY', 150364, 'MDC_DIM_DEGC'],
+      // Ventilator
+      ['MDC_VENT_VOL_TIDAL', 151980, 'MDC_DIM_MILLI_L'],
+      ['MDC_VENT_VOL_TIDAL_SETTING', 16929196, 'MDC_DIM_MILLI_L'],
+      ['MDC_VENT_RESP_RATE', 151586, 'MDC_DIM_RESP_PER_MIN'],
+      ['MDC_VENT_PRESS_AWAY_END_EXP_POS', 151976, 'MDC_DIM_CM_H2O'],
+      ['MDC_PRESS_AWAY_INSP_MAX', 151817, 'MDC_DIM_CM_H2O'],
+      ['MDC_PRESS_RESP_PLAT', 151784, 'MDC_DIM_CM_H2O'],
+      ['MDC_PRESS_AWAY_INSP_MEAN', 151819, 'MDC_DIM_CM_H2O'],
+      ['MDC_CONC_AWAY_O2_INSP', 152196, 'MDC_DIM_PERCENT'],
+      ['MDC_VOL_MINUTE_AWAY', 151880, 'MDC_DIM_X_L_PER_MIN'],
+      ['MDC_RATIO_IE', 151832, 'MDC_DIM_DIMLESS'],
+      ['MDC_AWAY_CO2_ET', 151728, 'MDC_DIM_MMHG'],
+      // Generic technical alarm event
+      ['MDC_EVT_ALARM', 196616, undefined],
+    ] as const
+  ).map(([refId, code, unit]) => [refId, unit ? { refId, code, unit } : { refId, code }]),
+);
+
+/** medtel vendor metric codes (partition 2, private range). */
+export const VENDOR_TERMS: Record<string, MdcTerm> = {
+  MEDTEL_PUMP_STATE: { refId: 'MEDTEL_PUMP_STATE', code: 2 * 65536 + PRIVATE + 1 },
+  MEDTEL_BATTERY_CHARGE: { refId: 'MEDTEL_BATTERY_CHARGE', code: 2 * 65536 + PRIVATE + 2, unit: 'MDC_DIM_PERCENT' },
+  MEDTEL_ALARM_FLAGS: { refId: 'MEDTEL_ALARM_FLAGS', code: 2 * 65536 + PRIVATE + 3 },
+  MEDTEL_OCCLUSION_LIMIT: { refId: 'MEDTEL_OCCLUSION_LIMIT', code: 2 * 65536 + PRIVATE + 4, unit: 'MDC_DIM_MMHG' },
+  MEDTEL_EVT_VTBI_COMPLETE: { refId: 'MEDTEL_EVT_VTBI_COMPLETE', code: 3 * 65536 + PRIVATE + 1 },
+  MEDTEL_EVT_BATTERY_LOW: { refId: 'MEDTEL_EVT_BATTERY_LOW', code: 3 * 65536 + PRIVATE + 2 },
+};
+
+/** Device (MDS) codes, partition 1. */
+export const DEVICE_TYPES: Record<string, number> = {
+  'infusion-pump': 69985,
+  ventilator: 70001,
+  'patient-monitor': 69965,
+};
+
+export function lookupTerm(refId: string): MdcTerm | undefined {
+  return TERMS[refId] ?? VENDOR_TERMS[refId];
+}
+
+export function lookupUnit(refId: string): MdcUnit | undefined {
+  return UNITS[refId] ?? VENDOR_UNITS[refId];
+}
