@@ -34,12 +34,14 @@ export function loadConfigFile<S extends TSchema>(file: string, schema: S): Stat
 
 /** As loadConfigFile, for text already in hand; `file` is only used in messages. */
 export function parseConfigText<S extends TSchema>(text: string, file: string, schema: S): Static<S> {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-    throw new ConfigError(`${where}: not valid YAML: ${first.message.split('\n')[0]}`, file);
+    // The first line of a pretty error, without its position (we put that in front) or the source excerpt.
+    const text = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError(`${where}: not valid YAML: ${text}`, file);
   }
   const raw: unknown = doc.toJS() ?? {};
   return validateConfig(raw, file, schema);

@@ -56,7 +56,7 @@ export function describeValueError(error: ValueError): { field: string; text: st
     // TypeBox reports the unknown key as the value's path tail.
     return { field, text: `${field}: unknown field; check its spelling (allowed: ${Object.keys(error.schema.properties ?? {}).join(', ') || 'none'})` };
   }
-  if (error.type === ValueErrorType.ObjectRequiredProperty) {
+  if (error.type === ValueErrorType.ObjectRequiredProperty || error.value === undefined) {
     return { field, text: `${field}: missing; expected ${expectedText(error.schema)}` };
   }
   return { field, text: `${field}: found ${shown(error.value)}, expected ${expectedText(error.schema)}` };

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECRETS, connectGateway, dataPayload, publishAcked, startTestCollector } from './collector-fixture.js';
+
+let collector: Awaited<ReturnType<typeof startTestCollector>>;
+const get = (url: string) => collector.api.inject({ method: 'GET', url });
+
+beforeAll(async () => {
+  collector = await startTestCollector();
+  const client = await connectGateway(collector.mqttPort, 'gw-1', SECRETS['gw-1']);
+  const birth = {
+    v: 1,
+    seq: 1,
+    sentAt: 1,
+    device: 'pump-1',
+    type: 'infusion-pump',
+    deviceCode: 69985,
+    manufacturer: 'medtel simulated',
+    model: 'MT-LVP-100',
+    serial: 'SN-1',
+    firmware: '1.4.2',
+    protocol: 'modbus-tcp',
+    profile: 'medtel-mt-lvp-100',
+    metrics: [{ metric: 'rate', code: 157784, refId: 'MDC_FLOW_FLUID_PUMP', unit: 'mL/h', unitCode: 265266 }],
+  };
+  await publishAcked(client, 'medtel/v1/bench/gw-1/dev/pump-1/birth', JSON.stringify(birth));
+  for (let seq = 2; seq <= 6; seq++) await publishAcked(client, 'medtel/v1/bench/gw-1/dev/pump-1/data', dataPayload(seq, 'pump-1', [100 + seq]));
+  await client.endAsync();
+});
+afterAll(async () => collector.close());
+
+describe('HTTP API', () => {
+  it('lists devices from their births', async () => {
+    const res = await get('/api/v1/devices');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.total).toBe(1);
+    expect(body.items[0]).toMatchObject({ id: 'gw-1.pump-1', model: 'MT-LVP-100', serial: 'SN-1', deviceCode: 69985, gatewayState: null });
+  });
+
+  it('serves one device, and 404 with a JSON error for an unknown one', async () => {
+    expect((await get('/api/v1/devices/gw-1.pump-1')).json()).toMatchObject({ id: 'gw-1.pump-1', type: 'infusion-pump' });
+    const missing = await get('/api/v1/devices/gw-1.nope');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: 'Not Found', message: expect.stringContaining('no device "gw-1.nope"') });
+  });
+
+  it('serves telemetry newest first with ISO times, filtered by time range', async () => {
+    const res = await get('/api/v1/devices/gw-1.pump-1/telemetry?metric=rate&limit=2');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      device: 'gw-1.pump-1',
+      count: 2,
+      readings: [
+        {
+          t: new Date(6000).toISOString(),
+          metric: 'rate',
+          code: 157784,
+          refId: 'MDC_FLOW_FLUID_PUMP',
+          unit: 'mL/h',
+          unitCode: 265266,
+          value: 106,
+          quality: 'good',
+        },
+        {
+          t: new Date(5000).toISOString(),
+          metric: 'rate',
+          code: 157784,
+          refId: 'MDC_FLOW_FLUID_PUMP',
+          unit: 'mL/h',
+          unitCode: 265266,
+          value: 105,
+          quality: 'good',
+        },
+      ],
+    });
+    const ranged = await get(`/api/v1/devices/gw-1.pump-1/telemetry?from=${new Date(3000).toISOString()}&to=4000`);
+    expect(ranged.json().readings.map((r: { value: number }) => r.value)).toEqual([103]);
+  });
+
+  it.each([
+    ['/api/v1/devices/gw-1.pump-1/telemetry?limit=0', 'limit'],
+    ['/api/v1/devices/gw-1.pump-1/telemetry?limit=abc', 'limit'],
+    ['/api/v1/devices/gw-1.pump-1/telemetry?metirc=rate', 'metirc'],
+    ['/api/v1/devices/gw-1.pump-1/telemetry?from=yesterday', 'from'],
+    ['/api/v1/devices/gw-1.pump-1/telemetry?from=5000&to=4000', 'to'],
+    ['/api/v1/devices?status=happy', 'status'],
+  ])('answers 400 naming the parameter for %s', async (url, parameter) => {
+    const res = await get(url);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'Bad Request', parameter });
+    expect(res.json().message).toContain(parameter);
+  });
+
+  it('answers 404 JSON for unknown routes', async () => {
+    const res = await get('/api/v1/nothing-here');
+    expect(res.statusCode).toBe(404);
+    expect(res.json().message).toBe('no route GET /api/v1/nothing-here');
+  });
+
+  it('publishes an OpenAPI 3 document generated from the route schemas', async () => {
+    const doc = (await get('/api/v1/openapi.json')).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/devices', '/api/v1/devices/{id}', '/api/v1/devices/{id}/telemetry', '/api/v1/gateways']),
+    );
+    const params = doc.paths['/api/v1/devices/{id}/telemetry'].get.parameters.map((p: { name: string }) => p.name);
+    expect(params).toEqual(expect.arrayContaining(['metric', 'from', 'to', 'limit', 'id']));
+  });
+
+  it('serves health, readiness and Prometheus metrics', async () => {
+    expect((await get('/healthz')).json()).toMatchObject({ status: 'ok' });
+    expect((await get('/readyz')).json()).toEqual({ status: 'ready', checks: { store: 'ok', broker: 'ok' } });
+    const metrics = await get('/metrics');
+    expect(metrics.headers['content-type']).toMatch(/text\/plain/);
+    expect(metrics.body).toMatch(/medtel_ingest_readings_total\{component="collector"\} 5/);
+    expect(metrics.body).toMatch(/medtel_process_resident_memory_bytes/);
+  });
+});

@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { createLogger } from '@medtel/shared';
+import { hashSecret, loadCollectorConfig, startCollector, type RunningCollector } from '../dist/index.js';
+import { tempDir } from '../../test/helpers.js';
+
+export const SECRETS = { 'gw-1': 'secret-one-0123456789', 'gw-2': 'secret-two-0123456789' } as const;
+
+/** A collector in this process on loopback ports chosen by the OS, its log captured. */
+export async function startTestCollector(): Promise<RunningCollector & { log: () => string; dir: string; close: () => Promise<void> }> {
+  const dir = tempDir();
+  let log = '';
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      log += chunk.toString();
+      cb();
+    },
+  });
+  const config = loadCollectorConfig();
+  config.mqtt.port = 0;
+  config.http.port = 0;
+  config.store.path = join(dir.path, 'collector.db');
+  config.gateways = [
+    { id: 'gw-1', secretHash: await hashSecret(SECRETS['gw-1']) },
+    { id: 'gw-2', site: 'bench', secretHash: await hashSecret(SECRETS['gw-2']) },
+  ];
+  const collector = await startCollector(config, { logger: createLogger({ name: 'collector', level: 'debug', destination }) });
+  return {
+    ...collector,
+    dir: dir.path,
+    log: () => log,
+    close: async () => {
+      await collector.stop();
+      dir.remove();
+    },
+  };
+}
+
+export function connectGateway(port: number, gateway: string, secret: string, extra: IClientOptions = {}): Promise<MqttClient> {
+  const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    clientId: `test-${gateway}-${Math.random()}`,
+    username: gateway,
+    password: secret,
+    reconnectPeriod: 0,
+    ...extra,
+  });
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
+}
+
+export function publishAcked(client: MqttClient, topic: string, payload: string | Buffer): Promise<void> {
+  return new Promise((resolve, reject) => client.publish(topic, payload, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+}
+
+export const reading = (t: number, value: number) => ({
+  metric: 'rate',
+  code: 157784,
+  refId: 'MDC_FLOW_FLUID_PUMP',
+  unit: 'mL/h',
+  unitCode: 265266,
+  t,
+  value,
+  quality: 'good',
+});
+export const dataPayload = (seq: number, device = 'pump-1', values: number[] = [125]) =>
+  JSON.stringify({ v: 1, seq, sentAt: Date.now(), device, clock: 'agent', readings: values.map((v, i) => reading(1_000 * seq + i, v)) });
