@@ -93,15 +93,21 @@ export class Uplink {
     if (this.wake) clearImmediate(this.wake);
     const client = this.client;
     if (!client) return;
+    let clean = false;
     if (client.connected) {
+      // Bounded: the collector may vanish while we stop; what is not acknowledged stays in the outbox.
       const deadline = Date.now() + graceMs;
       while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const offline: StateMessage = { v: PROTOCOL_VERSION, sentAt: Date.now(), state: 'offline' };
-      await new Promise<void>((resolve) =>
-        client.publish(topics.state(this.options.site, this.options.gateway), JSON.stringify(offline), { qos: 1, retain: true }, () => resolve()),
-      );
+      clean = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), Math.max(100, deadline - Date.now()));
+        client.publish(topics.state(this.options.site, this.options.gateway), JSON.stringify(offline), { qos: 1, retain: true }, (err) => {
+          clearTimeout(timer);
+          resolve(!err);
+        });
+      });
     }
-    await client.endAsync(!client.connected);
+    await client.endAsync(!clean);
     this.metrics.uplinkConnected.set(0);
   }
 

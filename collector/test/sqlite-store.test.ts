@@ -5,7 +5,9 @@ import { tempDir } from '../../test/helpers.js';
 import { storeContract } from './store-contract.js';
 
 const dirs: Array<{ remove(): void }> = [];
-afterAll(() => dirs.forEach((d) => d.remove()));
+afterAll(() => {
+  for (const d of dirs) d.remove();
+});
 
 storeContract('SQLite file on disk', async () => {
   const dir = tempDir();

@@ -128,6 +128,37 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       await store.close();
     });
 
+    it('stores device alarm phases and serves them newest first', async () => {
+      const { store } = await open();
+      const alarm = (seq: number, t: number, phase: 'start' | 'end') =>
+        ({
+          ...origin,
+          kind: 'alarm',
+          message: {
+            v: 1,
+            seq,
+            sentAt: 1,
+            device: 'pump-1',
+            t,
+            alarm: 'occlusion',
+            code: 196940,
+            refId: 'MDC_EVT_FLUID_LINE_OCCL',
+            priority: 'high',
+            phase,
+            state: phase === 'start' ? 'active' : 'inactive',
+            text: 'Line occlusion',
+          },
+        }) as IngestItem;
+      await store.apply([alarm(1, 100, 'start'), alarm(2, 200, 'end'), alarm(2, 200, 'end')]);
+      const rows = await store.queryAlarms('gw-1.pump-1', { limit: 10 });
+      expect(rows.map((a) => [a.t, a.phase, a.state, a.code, a.priority])).toEqual([
+        [200, 'end', 'inactive', 196940, 'high'],
+        [100, 'start', 'active', 196940, 'high'],
+      ]);
+      expect(await store.queryAlarms('gw-1.pump-1', { limit: 10, from: 150 })).toHaveLength(1);
+      await store.close();
+    });
+
     it('keeps quarantined payloads and counts them', async () => {
       const { store } = await open();
       await store.apply([

@@ -24,19 +24,12 @@ function shown(value: unknown): string {
 export function expectedText(schema: TSchema): string {
   if (typeof schema.expected === 'string') return schema.expected;
   const choices = (schema.anyOf as TSchema[] | undefined)?.map((s) => s.const);
-  if (choices && choices.every((c) => c !== undefined)) return `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`;
+  if (choices?.every((c) => c !== undefined)) return `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`;
   if (schema.const !== undefined) return JSON.stringify(schema.const);
-  if (schema.type === 'integer') {
-    const range = [schema.minimum !== undefined ? `>= ${schema.minimum}` : '', schema.maximum !== undefined ? `<= ${schema.maximum}` : '']
-      .filter(Boolean)
-      .join(' and ');
-    return range ? `an integer ${range}` : 'an integer';
-  }
-  if (schema.type === 'number') {
-    const range = [schema.minimum !== undefined ? `>= ${schema.minimum}` : '', schema.maximum !== undefined ? `<= ${schema.maximum}` : '']
-      .filter(Boolean)
-      .join(' and ');
-    return range ? `a number ${range}` : 'a number';
+  if (schema.type === 'integer' || schema.type === 'number') {
+    const bounds = [schema.minimum !== undefined ? `>= ${schema.minimum}` : '', schema.maximum !== undefined ? `<= ${schema.maximum}` : ''].filter(Boolean);
+    const noun = schema.type === 'integer' ? 'an integer' : 'a number';
+    return bounds.length ? `${noun} ${bounds.join(' and ')}` : noun;
   }
   if (schema.type === 'string') {
     if (schema.minLength) return 'a non-empty string';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { DeviceRecord, Store, TelemetryRow } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
-import { DeviceList, DeviceListQuery, DeviceParams, Telemetry, TelemetryQuery, ErrorBody } from './schemas.js';
+import { AlarmQuery, DeviceAlarms, DeviceList, DeviceListQuery, DeviceParams, ErrorBody, Telemetry, TelemetryQuery } from './schemas.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -79,6 +79,27 @@ export const deviceRoutes =
           limit: q.limit,
         });
         return { device: id, count: rows.length, readings: rows.map(telemetryView) };
+      },
+    );
+
+    app.get<{ Params: DeviceParams; Querystring: AlarmQuery }>(
+      '/devices/:id/alarms',
+      {
+        schema: {
+          summary: "A device's own alarms (start and end phases), newest first",
+          tags: ['telemetry'],
+          params: DeviceParams,
+          querystring: AlarmQuery,
+          response: { 200: DeviceAlarms, ...errors },
+        },
+      },
+      async (request) => {
+        const { id } = request.params;
+        const from = parseTime('from', request.query.from);
+        const to = parseTime('to', request.query.to);
+        if (!(await store.getDevice(id))) throw notFound(`no device "${id}"`);
+        const rows = await store.queryAlarms(id, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), limit: request.query.limit });
+        return { device: id, count: rows.length, alarms: rows.map((a) => ({ ...a, t: iso(a.t) })) };
       },
     );
   };

@@ -60,6 +60,28 @@ export const TelemetryReading = Type.Object({
 
 export const Telemetry = Type.Object({ device: Type.String(), count: Type.Integer(), readings: Type.Array(TelemetryReading) });
 
+export const DeviceAlarm = Type.Object({
+  t: Iso,
+  alarm: Type.String({ description: 'Alarm id from the device profile' }),
+  code: NullableInt,
+  refId: Nullable(Type.String()),
+  priority: Type.String(),
+  phase: Type.String({ description: 'start or end' }),
+  state: Type.String(),
+  text: Type.String(),
+});
+
+export const DeviceAlarms = Type.Object({ device: Type.String(), count: Type.Integer(), alarms: Type.Array(DeviceAlarm) });
+
+export const AlarmQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ description: 'ISO 8601 time (inclusive) or epoch milliseconds' })),
+    to: Type.Optional(Type.String({ description: 'ISO 8601 time (exclusive) or epoch milliseconds' })),
+    limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+
 export const Gateway = Type.Object({
   id: Type.String(),
   site: Type.String(),
@@ -97,3 +119,4 @@ export const DeviceParams = Type.Object({ id: Type.String({ maxLength: 200 }) },
 export type DeviceListQuery = Static<typeof DeviceListQuery>;
 export type TelemetryQuery = Static<typeof TelemetryQuery>;
 export type DeviceParams = Static<typeof DeviceParams>;
+export type AlarmQuery = Static<typeof AlarmQuery>;

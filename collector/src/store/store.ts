@@ -78,6 +78,17 @@ export interface TelemetryRow {
   seq: number;
 }
 
+export interface AlarmRecord {
+  t: number;
+  alarm: string;
+  code: number | null;
+  refId: string | null;
+  priority: string;
+  phase: string;
+  state: string;
+  text: string;
+}
+
 export interface GatewayRecord {
   id: string;
   site: string;
@@ -100,6 +111,8 @@ export interface Store {
   getDevice(id: string): Promise<DeviceRecord | undefined>;
   /** Newest first. */
   queryTelemetry(deviceId: string, query: TelemetryQuery): Promise<TelemetryRow[]>;
+  /** Device alarm phases as the gateway reported them, newest first. */
+  queryAlarms(deviceId: string, query: { from?: number; to?: number; limit: number }): Promise<AlarmRecord[]>;
   listGateways(): Promise<GatewayRecord[]>;
   counts(): Promise<StoreCounts>;
   /** Throws if the store cannot serve (for /readyz). */

@@ -2,7 +2,18 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { deviceKey, type Reading } from '@medtel/shared';
-import type { ApplyOutcome, DeviceQuery, DeviceRecord, GatewayRecord, IngestItem, Store, StoreCounts, TelemetryQuery, TelemetryRow } from '../store.js';
+import type {
+  AlarmRecord,
+  ApplyOutcome,
+  DeviceQuery,
+  DeviceRecord,
+  GatewayRecord,
+  IngestItem,
+  Store,
+  StoreCounts,
+  TelemetryQuery,
+  TelemetryRow,
+} from '../store.js';
 import { migrate } from './migrations.js';
 
 /** Quarantined payloads are kept up to this size (enough to diagnose, bounded on disk). */
@@ -144,12 +155,12 @@ export class SqliteStore implements Store {
   }
 
   async listDevices(q: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.gateway) where.push('d.gateway = ?'), args.push(q.gateway);
-    if (q.type) where.push('d.type = ?'), args.push(q.type);
-    if (q.status) where.push('d.status = ?'), args.push(q.status);
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { sql, args } = conditions([
+      ['d.gateway = ?', q.gateway],
+      ['d.type = ?', q.type],
+      ['d.status = ?', q.status],
+    ]);
+    const clause = sql ? `WHERE ${sql}` : '';
     const total = (this.db.prepare(`SELECT count(*) AS n FROM devices d ${clause}`).get(...args) as { n: number }).n;
     const rows = this.db
       .prepare(`SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway ${clause} ORDER BY d.id LIMIT ? OFFSET ?`)
@@ -165,15 +176,16 @@ export class SqliteStore implements Store {
   }
 
   async queryTelemetry(deviceId: string, q: TelemetryQuery): Promise<TelemetryRow[]> {
-    const where = ['device_id = ?'];
-    const args: unknown[] = [deviceId];
-    if (q.metric) where.push('metric = ?'), args.push(q.metric);
-    if (q.from !== undefined) where.push('t >= ?'), args.push(q.from);
-    if (q.to !== undefined) where.push('t < ?'), args.push(q.to);
+    const { sql, args } = conditions([
+      ['device_id = ?', deviceId],
+      ['metric = ?', q.metric],
+      ['t >= ?', q.from],
+      ['t < ?', q.to],
+    ]);
     const rows = this.db
       .prepare(
         `SELECT t, metric, code, ref_id, unit, unit_code, value_num, value_text, value_kind, quality, seq FROM readings
-         WHERE ${where.join(' AND ')} ORDER BY t DESC, rowid DESC LIMIT ?`,
+         WHERE ${sql} ORDER BY t DESC, rowid DESC LIMIT ?`,
       )
       .all(...args, q.limit) as Row[];
     return rows.map((r) => ({
@@ -187,6 +199,16 @@ export class SqliteStore implements Store {
       quality: r.quality as string,
       seq: r.seq as number,
     }));
+  }
+
+  async queryAlarms(deviceId: string, q: { from?: number; to?: number; limit: number }): Promise<AlarmRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT t, alarm, code, ref_id AS refId, priority, phase, state, text FROM alarms
+         WHERE device_id = ? AND t >= ? AND t < ? ORDER BY t DESC, id DESC LIMIT ?`,
+      )
+      .all(deviceId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit) as AlarmRecord[];
+    return rows;
   }
 
   async listGateways(): Promise<GatewayRecord[]> {
@@ -217,6 +239,12 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/** AND-joins the conditions whose value is given; returns the SQL and its arguments in order. */
+function conditions(parts: Array<[string, unknown]>): { sql: string; args: unknown[] } {
+  const given = parts.filter(([, value]) => value !== undefined && value !== '');
+  return { sql: given.map(([cond]) => cond).join(' AND '), args: given.map(([, value]) => value) };
 }
 
 function toDevice(r: Row): DeviceRecord {

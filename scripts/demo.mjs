@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// npm run demo: a collector, a pump simulator and an agent wired together on
+// loopback with embedded defaults. Logs go to .demo/logs/; Ctrl-C stops all.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateSecret, hashSecret } from '@medtel/collector';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const dir = join(root, '.demo');
+const say = (line) => process.stdout.write(`${line}\n`);
+
+/** The usual port if it is free, else any free one (so a second demo or a busy 8080 does not stop us). */
+function portNear(preferred) {
+  const tryPort = (port) =>
+    new Promise((res) => {
+      const s = createServer();
+      s.once('error', () => res(undefined));
+      s.listen(port, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => res(p));
+      });
+    });
+  return tryPort(preferred).then((p) => p ?? tryPort(0));
+}
+
+const children = [];
+function start(name, workspace, args, readyPattern) {
+  const log = createWriteStream(join(dir, 'logs', `${name}.log`));
+  const child = spawn(process.execPath, [join(root, workspace, 'dist', 'cli.js'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push({ name, child });
+  let buffered = '';
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`${name} did not start within 30 s; see .demo/logs/${name}.log`)), 30_000);
+    const onData = (chunk) => {
+      log.write(chunk);
+      buffered += chunk.toString();
+      if (readyPattern.test(buffered)) {
+        clearTimeout(timer);
+        buffered = '';
+        readyPattern = /$^/; // only once
+        res(child);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (!stopping) {
+        say(`demo: ${name} exited (code ${code}); see .demo/logs/${name}.log`);
+        rej(new Error(`${name} exited`));
+        shutdown(1);
+      }
+    });
+  });
+}
+
+let stopping = false;
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  say('\ndemo: stopping agent, simulator and collector...');
+  // Agent first, so its last readings still reach the collector.
+  for (const name of ['agent', 'pump-sim', 'collector']) {
+    const c = children.find((x) => x.name === name);
+    if (!c || c.child.exitCode !== null) continue;
+    c.child.kill('SIGTERM');
+    await new Promise((r) => {
+      const t = setTimeout(() => {
+        c.child.kill('SIGKILL');
+        r();
+      }, 5000);
+      c.child.once('exit', () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+  say('demo: stopped. Data kept in .demo/ until the next run.');
+  process.exit(code);
+}
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGTERM', () => shutdown(0));
+
+async function main() {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const ports = { mqtt: await portNear(1883), http: await portNear(8080), modbus: await portNear(5020), agent: await portNear(9464) };
+  const secret = generateSecret();
+  writeFileSync(join(dir, 'gateway.secret'), `${secret}\n`, { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'collector.yaml'),
+    `# written by npm run demo\nmqtt: { host: 127.0.0.1, port: ${ports.mqtt} }\nhttp: { host: 127.0.0.1, port: ${ports.http} }\nstore: { path: ./data/collector.db }\ngateways:\n  - id: gw-demo\n    secretHash: "${await hashSecret(secret)}"\n`,
+  );
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    `# written by npm run demo\ngateway: { id: gw-demo, site: demo-hospital }\ncollector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret }\nstateDir: ./data/agent\nhttp: { port: ${ports.agent} }\ndevices:\n  - id: pump-1\n    profile: medtel-mt-lvp-100\n    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${ports.modbus}, unitId: 1 }\n    pollInterval: 1s\n`,
+  );
+
+  say('demo: starting collector...');
+  await start('collector', 'collector', ['run', '--config', 'collector.yaml'], /collector started/);
+  say('demo: starting infusion-pump simulator (Modbus TCP)...');
+  await start(
+    'pump-sim',
+    'simulators',
+    [
+      'pump',
+      '--modbus-tcp',
+      `127.0.0.1:${ports.modbus}`,
+      '--serial',
+      'DEMO-0001',
+      '--scenario',
+      'occlusion',
+      '--occlusion-after',
+      '60s',
+      '--occlusion-duration',
+      '30s',
+    ],
+    /pump simulator listening/,
+  );
+  say('demo: starting agent...');
+  await start('agent', 'agent', ['run', '--config', 'agent.yaml'], /agent started/);
+
+  const api = `http://127.0.0.1:${ports.http}/api/v1`;
+  // Wait for the first readings so the printed URL shows data at once.
+  for (let i = 0; i < 60; i++) {
+    const res = await fetch(`${api}/devices/gw-demo.pump-1/telemetry?limit=1`).catch(() => undefined);
+    if (res?.ok && (await res.json()).count > 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  say('');
+  say('medtel demo is running: collector + infusion-pump simulator + agent, on loopback.');
+  say('');
+  say(`  API:         ${api}/devices`);
+  say(`  Try:         curl -s '${api}/devices/gw-demo.pump-1/telemetry?metric=rate&limit=5'`);
+  say(`  OpenAPI:     ${api}/openapi.json`);
+  say(`  Metrics:     http://127.0.0.1:${ports.http}/metrics  (agent: http://127.0.0.1:${ports.agent}/metrics)`);
+  say('  Logs:        .demo/logs/   Configs: .demo/*.yaml');
+  say('  Scenario:    the pump line occludes after 60 s (pressure rises, alarm) and clears 30 s later.');
+  say('');
+  say('Press Ctrl-C to stop.');
+}
+
+main().catch((err) => {
+  say(`demo: ${err.message}`);
+  shutdown(1);
+});

@@ -1,0 +1,45 @@
+/**
+ * @medtel/simulators: simulated medical devices for tests, demos and development.
+ * `medtel-sim` (cli.ts) is a thin shell over these.
+ */
+export {
+  AlarmFlag,
+  InfusionPump,
+  type InfusionPumpOptions,
+  isRegisterText,
+  PUMP_IDENTITY,
+  PUMP_LIMITS,
+  type PumpScenario,
+  type PumpSnapshot,
+  PumpState,
+} from './devices/infusion-pump.js';
+export {
+  COIL,
+  COIL_COUNT,
+  coils,
+  DISCRETE_INPUT,
+  DISCRETE_INPUT_COUNT,
+  discreteInputs,
+  HOLDING_REGISTER,
+  HOLDING_REGISTER_COUNT,
+  HOLDING_STRING_REGISTERS,
+  holdingRegisters,
+  INPUT_REGISTER,
+  INPUT_REGISTER_COUNT,
+  inputRegisters,
+  pumpModbusVector,
+  writeCoil,
+  writeHoldingRegisters,
+} from './devices/infusion-pump-modbus.js';
+export { type PumpSimulator, type PumpSimulatorOptions, startPumpSimulator } from './pump.js';
+export {
+  type PumpCliFlags,
+  type PumpCliOptions,
+  parseHostPort,
+  parsePumpCliFlags,
+  UsageError,
+} from './pump-options.js';
+export { type Random, randomSeed, seededRandom } from './random.js';
+export { type ModbusTcpOptions, type ModbusTcpServer, type ModbusTcpStats, serveModbusTcp } from './transports/modbus-tcp.js';
+export { checkRange, ModbusException, ModbusExceptionCode, type ModbusVector } from './transports/modbus-vector.js';
+export * from './transports/register-codec.js';
