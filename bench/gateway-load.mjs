@@ -1,0 +1,226 @@
+/**
+ * One simulated gateway for `npm run bench`: a single MQTT 3.1.1 connection
+ * that publishes data messages at QoS 1 as fast as its in-flight window
+ * allows (exactly `window` unacknowledged PUBLISHes; the next one goes out
+ * from the PUBACK callback), cycling over its devices.
+ *
+ * Run by bench/run.mjs through child_process.fork. Configuration comes in the
+ * MEDTEL_BENCH_GATEWAY environment variable (JSON; it carries the secret, so
+ * it is not put on the command line). Talks to the parent over IPC:
+ *
+ *   child -> parent  {type:'ready'}                     connected (CONNACK 0)
+ *   parent -> child  {type:'start'}                     start publishing (warm-up)
+ *   parent -> child  {type:'measure'}                   start the measured phase
+ *   child -> parent  {type:'progress', acked}           every 250 ms, cumulative
+ *   parent -> child  {type:'stop'}                      end of measured phase: stop
+ *                                                       publishing, wait for in-flight
+ *   child -> parent  {type:'result', ...}               counts + latency histogram
+ *   child -> parent  {type:'error', message}            then exits 1
+ *
+ * Also importable (run.mjs does) for `makePayloadBuilder`, to validate the
+ * generated payload against the contract before a run.
+ */
+import { fileURLToPath } from 'node:url';
+import { TERMS, UNITS } from '@medtel/shared';
+import { Histogram } from './histogram.mjs';
+
+/** Infusion-pump metrics the generated readings cycle through (codes from shared/src/mdc.ts). */
+const PUMP_METRICS = [
+  ['rate', 'MDC_FLOW_FLUID_PUMP'],
+  ['vtbi', 'MDC_VOL_FLUID_TBI'],
+  ['vtbi_remaining', 'MDC_VOL_FLUID_TBI_REMAIN'],
+  ['volume_infused', 'MDC_VOL_FLUID_DELIV_TOTAL'],
+  ['line_pressure', 'MDC_PRESS_FLUID_MEAS'],
+  ['time_remaining', 'MDC_TIME_PD_REMAIN'],
+];
+
+/**
+ * Returns build(seq, now, device) -> JSON string of a `data` message with
+ * `readings` readings. Built by concatenation from pre-serialised parts so the
+ * load generator spends its CPU on MQTT, not on JSON.stringify.
+ */
+export function makePayloadBuilder(readings) {
+  const prefixes = [];
+  for (let i = 0; i < readings; i++) {
+    const [metric, refId] = PUMP_METRICS[i % PUMP_METRICS.length];
+    const term = TERMS[refId];
+    const unit = UNITS[term.unit];
+    const head = { metric, code: term.code, refId, unit: unit.symbol, unitCode: unit.code };
+    // '{"metric":...,"unitCode":265266' + ',"t":'
+    prefixes.push(`${JSON.stringify(head).slice(0, -1)},"t":`);
+  }
+  return (seq, now, device) => {
+    let s = `{"v":1,"seq":${seq},"sentAt":${now},"device":${JSON.stringify(device)},"clock":"agent","readings":[`;
+    for (let i = 0; i < readings; i++) {
+      const value = ((seq * 7 + i * 13) % 5000) / 10;
+      s += `${i ? ',' : ''}${prefixes[i]}${now - (readings - 1 - i) * 100},"value":${value},"quality":"good"}`;
+    }
+    return `${s}]}`;
+  };
+}
+
+async function main() {
+  const cfg = JSON.parse(process.env.MEDTEL_BENCH_GATEWAY ?? 'null');
+  if (!cfg || !process.send) {
+    process.stderr.write('gateway-load.mjs is started by bench/run.mjs (needs MEDTEL_BENCH_GATEWAY and an IPC channel)\n');
+    process.exit(2);
+  }
+  const { default: mqtt } = await import('mqtt');
+  const send = (msg) => {
+    if (process.connected) process.send(msg);
+  };
+  const fail = (message) => {
+    send({ type: 'error', gateway: cfg.gateway, message });
+    setTimeout(() => process.exit(1), 50);
+  };
+  // The parent went away (crash, SIGKILL): never linger.
+  process.on('disconnect', () => process.exit(0));
+
+  const build = makePayloadBuilder(cfg.readings);
+  const devices = Array.from({ length: cfg.devices }, (_, i) => `pump-${i + 1}`);
+  const topicsByDevice = devices.map((d) => `medtel/v1/${cfg.site}/${cfg.gateway}/dev/${d}/data`);
+  const publishOpts = { qos: 1, retain: false };
+  const window = cfg.window;
+  // Publish time of each in-flight seq; at most `window` are in flight, so a ring suffices.
+  const ringSize = 2 ** Math.ceil(Math.log2(window + 1));
+  const sentAt = new Float64Array(ringSize);
+  const hist = new Histogram();
+
+  let seq = 0; // last seq published
+  let inFlight = 0;
+  let publishing = false;
+  let stopping = false;
+  let totalAcked = 0;
+  let totalPublished = 0;
+  let publishErrors = 0;
+  let firstPublishError;
+  // Measured phase: acks counted by arrival time; latency by publish time.
+  let measuring = false;
+  let measureFromSeq = Number.POSITIVE_INFINITY;
+  let measureToSeq = Number.POSITIVE_INFINITY;
+  let ackedInWindow = 0;
+  let measureStart = 0;
+  let measureEnd = 0;
+  let cpuStart;
+  let cpuInWindow;
+  let maxSeqAcked = 0;
+  let outOfOrderAcks = 0;
+
+  const client = mqtt.connect({
+    host: cfg.host,
+    port: cfg.port,
+    protocol: 'mqtt',
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    keepalive: 60,
+    clientId: `bench-${cfg.gateway}-${process.pid}`,
+    username: cfg.gateway,
+    password: cfg.secret,
+  });
+
+  const publishOne = () => {
+    seq += 1;
+    const s = seq;
+    const now = Date.now();
+    const d = s % devices.length;
+    inFlight += 1;
+    totalPublished += 1;
+    sentAt[s & (ringSize - 1)] = performance.now();
+    client.publish(topicsByDevice[d], build(s, now, devices[d]), publishOpts, (err) => onAck(err, s));
+  };
+
+  const onAck = (err, s) => {
+    inFlight -= 1;
+    if (err) {
+      publishErrors += 1;
+      firstPublishError ??= err.message;
+      return;
+    }
+    const t = performance.now();
+    totalAcked += 1;
+    if (s < maxSeqAcked) outOfOrderAcks += 1;
+    else maxSeqAcked = s;
+    if (measuring) ackedInWindow += 1;
+    if (s >= measureFromSeq && s < measureToSeq) hist.recordMs(t - sentAt[s & (ringSize - 1)]);
+    if (publishing && !stopping) publishOne();
+    else if (stopping && inFlight === 0) finish();
+  };
+
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearInterval(progressTimer);
+    clearTimeout(drainTimer);
+    send({
+      type: 'result',
+      gateway: cfg.gateway,
+      published: totalPublished,
+      acked: totalAcked,
+      lastSeq: seq,
+      inFlightAtEnd: inFlight,
+      publishErrors,
+      firstPublishError,
+      outOfOrderAcks,
+      measured: {
+        acked: ackedInWindow,
+        seconds: (measureEnd - measureStart) / 1000,
+        cpuUserMs: cpuInWindow ? cpuInWindow.user / 1000 : 0,
+        cpuSystemMs: cpuInWindow ? cpuInWindow.system / 1000 : 0,
+        latency: hist.toJSON(),
+      },
+    });
+    client.end(false, {}, () => {
+      // Give the IPC message time to flush before leaving.
+      setTimeout(() => process.exit(0), 20);
+    });
+  };
+
+  const progressTimer = setInterval(() => send({ type: 'progress', gateway: cfg.gateway, acked: totalAcked }), 250);
+  let drainTimer;
+
+  client.on('connect', (connack) => {
+    if (connack?.returnCode) fail(`CONNACK return code ${connack.returnCode}`);
+    else send({ type: 'ready', gateway: cfg.gateway });
+  });
+  client.on('error', (err) => fail(`MQTT error: ${err.message}`));
+  client.on('close', () => {
+    if (!finished) fail(`connection closed by the collector (published ${totalPublished}, acked ${totalAcked}, in flight ${inFlight})`);
+  });
+
+  process.on('message', (msg) => {
+    switch (msg?.type) {
+      case 'start':
+        publishing = true;
+        for (let i = 0; i < window; i++) publishOne();
+        break;
+      case 'measure':
+        measuring = true;
+        ackedInWindow = 0;
+        measureStart = performance.now();
+        measureFromSeq = seq + 1;
+        cpuStart = process.cpuUsage();
+        break;
+      case 'stop':
+        measuring = false;
+        measureEnd = performance.now();
+        measureToSeq = seq + 1;
+        cpuInWindow = cpuStart ? process.cpuUsage(cpuStart) : undefined;
+        stopping = true;
+        if (inFlight === 0) finish();
+        else drainTimer = setTimeout(finish, cfg.drainTimeoutMs ?? 10_000);
+        break;
+      default:
+        break;
+    }
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err) => {
+    process.stderr.write(`gateway-load: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+}
