@@ -170,7 +170,9 @@ describe('end to end: simulator -> agent -> collector -> API', () => {
     // And by sequence number: every message the agent wrote (seq 1..max) is in the store exactly once.
     const db = new Database(join(dir.path, 'collector', 'collector.db'), { readonly: true });
     const seqs = (db.prepare("SELECT seq FROM received WHERE gateway = 'gw-e2e' ORDER BY seq").all() as Array<{ seq: number }>).map((r) => r.seq);
-    const perMessage = db.prepare("SELECT count(*) AS n FROM readings WHERE device_id = 'gw-e2e.pump-1' GROUP BY seq HAVING n != 12").all();
+    const perMessage = db
+      .prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = 'gw-e2e.pump-1' GROUP BY r.seq HAVING n != 12")
+      .all();
     db.close();
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
     expect(perMessage).toEqual([]);

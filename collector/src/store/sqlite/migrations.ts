@@ -37,16 +37,26 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
         received_at INTEGER NOT NULL,
         PRIMARY KEY (gateway, seq)
       ) WITHOUT ROWID;
-      CREATE TABLE readings (
+      -- A series is one metric of one device with its codes and unit; readings point at it,
+      -- so a reading row holds only time, value, quality and seq (storage and insert cost).
+      CREATE TABLE series (
+        id INTEGER PRIMARY KEY,
         device_id TEXT NOT NULL,
         metric TEXT NOT NULL,
-        t INTEGER NOT NULL,
         code INTEGER, ref_id TEXT, unit TEXT, unit_code INTEGER,
-        value_num REAL, value_text TEXT, value_kind TEXT,
-        quality TEXT NOT NULL,
+        descriptor TEXT NOT NULL UNIQUE
+      );
+      CREATE INDEX series_device_metric ON series (device_id, metric);
+      -- kind: 0 null, 1 number, 2 text, 3 boolean. quality: 0 good, 1 questionable, 2 bad.
+      CREATE TABLE readings (
+        series_id INTEGER NOT NULL,
+        t INTEGER NOT NULL,
+        value_num REAL, value_text TEXT,
+        kind INTEGER NOT NULL,
+        quality INTEGER NOT NULL,
         seq INTEGER NOT NULL
       );
-      CREATE INDEX readings_device_metric_t ON readings (device_id, metric, t);
+      CREATE INDEX readings_series_t ON readings (series_id, t);
       CREATE TABLE alarms (
         id INTEGER PRIMARY KEY,
         device_id TEXT NOT NULL, alarm TEXT NOT NULL, t INTEGER NOT NULL,

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { deviceKey, type Reading } from '@medtel/shared';
+import { deviceKey } from '@medtel/shared';
 import type {
   AlarmRecord,
   ApplyOutcome,
@@ -15,6 +15,7 @@ import type {
   TelemetryRow,
 } from '../store.js';
 import { migrate } from './migrations.js';
+import { TelemetryTables } from './telemetry.js';
 
 /** Quarantined payloads are kept up to this size (enough to diagnose, bounded on disk). */
 const QUARANTINE_KEEP_BYTES = 64 * 1024;
@@ -30,6 +31,8 @@ type Row = Record<string, unknown>;
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
+  private readonly telemetry: TelemetryTables;
+  private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -38,15 +41,13 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = FULL');
     migrate(this.db);
     this.stmt = this.prepare();
+    this.telemetry = new TelemetryTables(this.db);
   }
 
   private prepare() {
     const db = this.db;
     return {
       received: db.prepare('INSERT OR IGNORE INTO received (gateway, seq, kind, received_at) VALUES (?, ?, ?, ?)'),
-      reading: db.prepare(
-        'INSERT INTO readings (device_id, metric, t, code, ref_id, unit, unit_code, value_num, value_text, value_kind, quality, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
       touchDevice: db.prepare(
         `INSERT INTO devices (id, gateway, site, device, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
@@ -75,7 +76,18 @@ export class SqliteStore implements Store {
   }
 
   async apply(items: IngestItem[]): Promise<ApplyOutcome[]> {
-    return this.db.transaction(() => items.map((item) => this.applyOne(item)))();
+    try {
+      this.touched.clear();
+      return this.db.transaction(() => {
+        const outcomes = items.map((item) => this.applyOne(item));
+        // last_seen once per device per batch, not once per message.
+        for (const [id, t] of this.touched) this.stmt.touchDevice.run(id, t.gateway, t.site, t.device, t.at, t.at);
+        return outcomes;
+      })();
+    } catch (err) {
+      this.telemetry.forgetUncommitted();
+      throw err;
+    }
   }
 
   private applyOne(item: IngestItem): ApplyOutcome {
@@ -123,13 +135,13 @@ export class SqliteStore implements Store {
       }
       case 'data': {
         const d = item.message;
-        s.touchDevice.run(id, item.gateway, item.site, d.device, item.receivedAt, item.receivedAt);
-        for (const r of d.readings) this.insertReading(id as string, r, d.seq);
+        this.touched.set(id as string, { gateway: item.gateway, site: item.site, device: d.device, at: item.receivedAt });
+        for (const r of d.readings) this.telemetry.insert(id as string, r, d.seq);
         break;
       }
       case 'alarm': {
         const a = item.message;
-        s.touchDevice.run(id, item.gateway, item.site, a.device, item.receivedAt, item.receivedAt);
+        this.touched.set(id as string, { gateway: item.gateway, site: item.site, device: a.device, at: item.receivedAt });
         s.alarm.run(id, a.alarm, a.t, a.code ?? null, a.refId ?? null, a.priority, a.phase, a.state, a.text, a.seq);
         break;
       }
@@ -145,13 +157,6 @@ export class SqliteStore implements Store {
       }
     }
     return 'stored';
-  }
-
-  private insertReading(deviceId: string, r: Reading, seq: number): void {
-    const v = r.value;
-    const [num, text, kind] =
-      typeof v === 'number' ? [v, null, 'n'] : typeof v === 'string' ? [null, v, 's'] : typeof v === 'boolean' ? [v ? 1 : 0, null, 'b'] : [null, null, null];
-    this.stmt.reading.run(deviceId, r.metric, r.t, r.code ?? null, r.refId ?? null, r.unit ?? null, r.unitCode ?? null, num, text, kind, r.quality, seq);
   }
 
   async listDevices(q: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }> {
@@ -176,29 +181,7 @@ export class SqliteStore implements Store {
   }
 
   async queryTelemetry(deviceId: string, q: TelemetryQuery): Promise<TelemetryRow[]> {
-    const { sql, args } = conditions([
-      ['device_id = ?', deviceId],
-      ['metric = ?', q.metric],
-      ['t >= ?', q.from],
-      ['t < ?', q.to],
-    ]);
-    const rows = this.db
-      .prepare(
-        `SELECT t, metric, code, ref_id, unit, unit_code, value_num, value_text, value_kind, quality, seq FROM readings
-         WHERE ${sql} ORDER BY t DESC, rowid DESC LIMIT ?`,
-      )
-      .all(...args, q.limit) as Row[];
-    return rows.map((r) => ({
-      t: r.t as number,
-      metric: r.metric as string,
-      code: r.code as number | null,
-      refId: r.ref_id as string | null,
-      unit: r.unit as string | null,
-      unitCode: r.unit_code as number | null,
-      value: r.value_kind === 'n' ? (r.value_num as number) : r.value_kind === 's' ? (r.value_text as string) : r.value_kind === 'b' ? r.value_num === 1 : null,
-      quality: r.quality as string,
-      seq: r.seq as number,
-    }));
+    return this.telemetry.query(deviceId, q);
   }
 
   async queryAlarms(deviceId: string, q: { from?: number; to?: number; limit: number }): Promise<AlarmRecord[]> {
