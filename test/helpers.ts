@@ -8,17 +8,29 @@ import { fileURLToPath } from 'node:url';
 /** Repository root (this file lives in test/). */
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-/** A port that was free a moment ago (modbus-serial's ServerTCP cannot take port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const server = createServer();
-    server.once('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => res(port));
+const handedOut = new Set<number>();
+
+/**
+ * A port that was free a moment ago (modbus-serial's ServerTCP cannot take
+ * port 0). Drawn at random below Linux's ephemeral range (32768+), so that
+ * outgoing connections of parallel tests cannot take it before our server
+ * binds it, and never handed out twice in one process.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    const free = await new Promise<boolean>((res) => {
+      const server = createServer();
+      server.once('error', () => res(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => res(true)));
     });
-  });
+    if (free) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port found between 20000 and 32000');
 }
 
 export function tempDir(prefix = 'medtel-test-'): { path: string; remove(): void } {

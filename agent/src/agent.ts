@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError, MEDTEL_VERSION, createLogger, parseDuration, type Logger } from '@medtel/shared';
+import { ConfigError, MEDTEL_VERSION, createLogger, parseDuration, parseSize, type Logger } from '@medtel/shared';
 import type { AgentConfig } from './config.js';
 import { DeviceRunner } from './device-runner.js';
 import { findDriver, knownProtocols } from './drivers/index.js';
 import type { DeviceSpec, Driver } from './drivers/types.js';
 import { startAgentHttp } from './http.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
-import { Outbox } from './outbox.js';
+import { Outbox } from './outbox/index.js';
 import { findProfileFile, loadProfile, type ResolvedProfile } from './profiles/load.js';
 import { Uplink } from './uplink.js';
 
@@ -98,7 +98,22 @@ export class Agent {
     const planned = planDevices(config, configFile);
     const secret = readSecret(config, configFile);
     const stateDir = resolve(dirname(resolve(configFile)), config.stateDir);
-    this.outbox = Outbox.open(join(stateDir, 'outbox.db'));
+    this.outbox = Outbox.open(join(stateDir, 'outbox.db'), {
+      site: config.gateway.site,
+      gateway: config.gateway.id,
+      maxBytes: parseSize(config.outbox.maxBytes),
+      maxAgeMs: parseDuration(config.outbox.maxAge),
+      commitIntervalMs: parseDuration(config.outbox.commitInterval),
+      // The uplink is created just below; commits happen only once devices start.
+      onCommit: () => this.uplink.kick(),
+      onDrop: (reason, kind, messages, readings) => {
+        this.metrics.outboxDropped.inc({ reason, kind }, messages);
+        if (readings) this.metrics.outboxDroppedReadings.inc({ reason }, readings);
+      },
+      onGaps: (gaps) => {
+        for (const gap of gaps) this.logger.warn({ ...gap }, 'dropped data from the outbox; a gap message tells the collector');
+      },
+    });
     const c = config.collector;
     this.uplink = new Uplink(
       {
@@ -111,6 +126,7 @@ export class Agent {
         connectTimeoutMs: parseDuration(c.connectTimeout),
         reconnectMinMs: parseDuration(c.reconnectMin),
         reconnectMaxMs: parseDuration(c.reconnectMax),
+        maxPublishRate: c.maxPublishRate,
         deviceIds: () => this.devices.map((d) => d.state.id),
         onCommand: (cmd) => this.logger.info({ requestId: cmd.requestId, command: cmd.command }, 'command received (no command handlers yet)'),
       },
@@ -128,7 +144,6 @@ export class Agent {
           outbox: this.outbox,
           logger: this.logger,
           metrics: this.metrics,
-          committed: () => this.uplink.kick(),
         }),
     );
     this.config = config;
@@ -154,7 +169,10 @@ export class Agent {
     this.uplink.start();
     for (const device of this.devices) device.start();
     this.updateOutboxGauges();
-    this.statsTimer = setInterval(() => this.updateOutboxGauges(), 5000);
+    this.statsTimer = setInterval(() => {
+      this.outbox.enforceAge();
+      this.updateOutboxGauges();
+    }, 5000);
     this.logger.info({ version: MEDTEL_VERSION, devices: this.devices.length, http: this.httpAddress }, 'agent started');
   }
 

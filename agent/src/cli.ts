@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, MEDTEL_VERSION } from '@medtel/shared';
+import { ConfigError, MEDTEL_VERSION, parseDuration } from '@medtel/shared';
 import { Agent, planDevices } from './agent.js';
 import { loadAgentConfig } from './config.js';
-import { OutboxOpenError } from './outbox.js';
+import { OutboxOpenError } from './outbox/index.js';
+import { outboxPeek, outboxPurge, outboxStats } from './outbox/commands.js';
 
 /** Errors a user can fix: one line, exit 2 for config, 1 otherwise; no stack trace. */
 function fail(err: unknown): never {
@@ -60,6 +61,56 @@ program
       const config = loadAgentConfig(opts.config);
       const devices = planDevices(config, opts.config);
       process.stdout.write(`${opts.config}: ok (${devices.length} device${devices.length === 1 ? '' : 's'})\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+const outbox = program.command('outbox').description("look into or trim this gateway's outbox (messages waiting for the collector)");
+const configOption = ['-c, --config <file>', 'agent config (YAML)'] as const;
+
+outbox
+  .command('stats')
+  .description('how many messages wait, how big, how old')
+  .requiredOption(...configOption)
+  .option('--json', 'print JSON')
+  .action((opts: { config: string; json?: boolean }) => {
+    try {
+      process.stdout.write(`${outboxStats(loadAgentConfig(opts.config), opts.config, opts.json ?? false)}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+outbox
+  .command('peek')
+  .description('the next messages to be sent, in sending order')
+  .requiredOption(...configOption)
+  .option('-n, --limit <n>', 'how many', '20')
+  .option('--bodies', 'also print each stored payload')
+  .action((opts: { config: string; limit: string; bodies?: boolean }) => {
+    const limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit < 1) fail(new ConfigError(`--limit: found "${opts.limit}", expected a whole number >= 1`, 'command line'));
+    try {
+      process.stdout.write(`${outboxPeek(loadAgentConfig(opts.config), opts.config, limit, opts.bodies ?? false)}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+outbox
+  .command('purge')
+  .description('delete unsent messages older than a duration (stop the agent first); the collector is told by gap messages')
+  .requiredOption(...configOption)
+  .requiredOption('--older-than <duration>', 'e.g. 2d, 12h')
+  .action((opts: { config: string; olderThan: string }) => {
+    try {
+      parseDuration(opts.olderThan);
+    } catch (err) {
+      fail(new ConfigError(`--older-than: ${(err as Error).message}`, 'command line'));
+    }
+    try {
+      process.stdout.write(`${outboxPurge(loadAgentConfig(opts.config), opts.config, opts.olderThan)}\n`);
     } catch (err) {
       fail(err);
     }

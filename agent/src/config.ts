@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, loadConfigFile } from '@medtel/shared';
+import { DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile } from '@medtel/shared';
 
 /**
  * agent.yaml: who this gateway is, where the collector is, which devices to
@@ -38,11 +38,24 @@ export const AgentConfigSchema = Type.Object(
         connectTimeout: Duration('10s'),
         reconnectMin: Duration('1s'),
         reconnectMax: Duration('60s'),
+        /** Messages per second at most while draining a backlog; 0 = as fast as the window allows. */
+        maxPublishRate: Type.Integer({ minimum: 0, default: 0 }),
       },
       { ...strict, default: {} },
     ),
     /** Where the outbox database lives (systemd: StateDirectory). */
     stateDir: Type.String({ minLength: 1, default: './data/agent' }),
+    outbox: Type.Object(
+      {
+        /** Past this, the oldest unsent telemetry is evicted (and reported as a gap). */
+        maxBytes: Type.String({ pattern: SIZE_PATTERN, default: '256MiB', expected: 'a size such as 64MiB or 2GiB' }),
+        /** Messages older than this are evicted (and reported as a gap). */
+        maxAge: Duration('7d'),
+        /** Longest a reading waits in memory before its group commit. */
+        commitInterval: Duration('20ms'),
+      },
+      { ...strict, default: {} },
+    ),
     /** Extra directory searched for profiles before the built-in ones. */
     profilesDir: Type.Optional(Type.String({ minLength: 1 })),
     http: Type.Object(

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { topics, type DeviceBirthMessage, type DeviceStatus, type Logger } from '@medtel/shared';
 import type { DeviceSession, DeviceSink, DeviceSpec, Driver, RawSample } from './drivers/types.js';
 import type { AgentMetrics } from './metrics.js';
-import type { Outbox, OutboxMessage } from './outbox.js';
+import type { Outbox, OutboxMessage } from './outbox/index.js';
 import type { IdentityField, ResolvedProfile } from './profiles/load.js';
 import { ProfileTransform } from './transform.js';
 
@@ -14,8 +14,6 @@ export interface DeviceRunnerOptions {
   outbox: Outbox;
   logger: Logger;
   metrics: AgentMetrics;
-  /** Called after each commit to the outbox, so the uplink publishes promptly. */
-  committed: () => void;
 }
 
 export interface DeviceState {
@@ -92,7 +90,14 @@ export class DeviceRunner implements DeviceSink {
     const alarms = this.transform.alarms(sample);
     const messages: OutboxMessage[] = alarms.map((alarm) => ({ topic: this.topic('alarm'), kind: 'alarm', device: this.o.spec.id, body: alarm }));
     if (readings.length > 0) {
-      messages.push({ topic: this.topic('data'), kind: 'data', device: this.o.spec.id, body: { device: this.o.spec.id, clock: sample.clock, readings } });
+      const times = readings.map((r) => r.t);
+      messages.push({
+        topic: this.topic('data'),
+        kind: 'data',
+        device: this.o.spec.id,
+        body: { device: this.o.spec.id, clock: sample.clock, readings },
+        readings: { count: readings.length, from: Math.min(...times), to: Math.max(...times) },
+      });
     }
     if (messages.length === 0) return;
     this.commit(messages);
@@ -125,10 +130,8 @@ export class DeviceRunner implements DeviceSink {
     try {
       this.o.outbox.enqueue(messages);
     } catch (err) {
-      // Disk full or I/O error: say so loudly; the driver keeps running and the next sample tries again.
-      this.o.logger.error({ device: this.o.spec.id, err: (err as Error).message }, 'could not write to the outbox; data from this sample is lost');
-      return;
+      // Disk full or I/O error: the outbox counts what it could not keep and reports it as a gap.
+      this.o.logger.error({ device: this.o.spec.id, err: (err as Error).message }, 'could not write to the outbox');
     }
-    this.o.committed();
   }
 }

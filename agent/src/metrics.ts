@@ -30,6 +30,18 @@ export function createAgentMetrics(registry: Registry = createMetricsRegistry('a
     outboxRows: new Gauge({ name: 'medtel_agent_outbox_rows', help: 'Messages waiting in the outbox for a PUBACK', registers }),
     outboxBytes: new Gauge({ name: 'medtel_agent_outbox_bytes', help: 'Payload bytes waiting in the outbox', registers }),
     outboxOldestAge: new Gauge({ name: 'medtel_agent_outbox_oldest_age_seconds', help: 'Age of the oldest message waiting in the outbox', registers }),
+    outboxDropped: new Counter({
+      name: 'medtel_agent_outbox_dropped_total',
+      help: 'Messages dropped from the outbox (reported in gap messages) by reason and kind',
+      labelNames: ['reason', 'kind'],
+      registers,
+    }),
+    outboxDroppedReadings: new Counter({
+      name: 'medtel_agent_outbox_dropped_readings_total',
+      help: 'Readings dropped from the outbox (reported in gap messages) by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
     published: new Counter({ name: 'medtel_agent_published_total', help: 'Messages acknowledged by the collector (PUBACK)', labelNames: ['kind'], registers }),
     publishAckSeconds: new Histogram({
       name: 'medtel_agent_publish_ack_seconds',

@@ -1,7 +1,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { Backoff, MEDTEL_VERSION, PROTOCOL_VERSION, decodeMessage, topics, type CommandMessage, type Logger, type StateMessage } from '@medtel/shared';
 import type { AgentMetrics } from './metrics.js';
-import { buildPayload, type Outbox } from './outbox.js';
+import { buildPayload, type Outbox } from './outbox/index.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface UplinkOptions {
   url: string;
@@ -13,6 +14,8 @@ export interface UplinkOptions {
   connectTimeoutMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** Messages per second at most (0: unlimited). */
+  maxPublishRate?: number;
   deviceIds: () => string[];
   onCommand?: (command: CommandMessage) => void;
 }
@@ -31,12 +34,12 @@ export interface UplinkOptions {
 export class Uplink {
   private client: MqttClient | undefined;
   private inflight = 0;
-  /** Highest seq handed to mqtt.js; rows after it are still to publish. */
-  private cursor = 0;
   private stopping = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   private wake: NodeJS.Immediate | undefined;
+  private rateTimer: NodeJS.Timeout | undefined;
+  private readonly limiter: TokenBucket | undefined;
 
   constructor(
     private readonly options: UplinkOptions,
@@ -45,6 +48,7 @@ export class Uplink {
     private readonly metrics: AgentMetrics,
   ) {
     this.backoff = new Backoff({ initialMs: options.reconnectMinMs, maxMs: options.reconnectMaxMs });
+    if (options.maxPublishRate) this.limiter = new TokenBucket(options.maxPublishRate, Math.max(options.inflightWindow, options.maxPublishRate / 10));
   }
 
   get connected(): boolean {
@@ -90,6 +94,7 @@ export class Uplink {
   async stop(graceMs = 2000): Promise<void> {
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.rateTimer);
     if (this.wake) clearImmediate(this.wake);
     const client = this.client;
     if (!client) return;
@@ -140,11 +145,22 @@ export class Uplink {
   private pump(): void {
     const client = this.client;
     if (!client?.connected || this.stopping) return;
-    const room = this.options.inflightWindow - this.inflight;
+    let room = this.options.inflightWindow - this.inflight;
     if (room <= 0) return;
-    const rows = this.outbox.next(this.cursor, room);
+    if (this.limiter) {
+      room = this.limiter.take(room);
+      if (room === 0) {
+        this.rateTimer ??= setTimeout(() => {
+          this.rateTimer = undefined;
+          this.pump();
+        }, this.limiter.waitMs());
+        return;
+      }
+    }
+    // Priority first (alarms, status...), then telemetry: a new alarm waits only for a free slot.
+    const rows = this.outbox.claim(room);
+    this.limiter?.refund(room - rows.length);
     for (const row of rows) {
-      this.cursor = row.seq;
       this.inflight += 1;
       const started = performance.now();
       client.publish(row.topic, buildPayload(row, Date.now()), { qos: 1, retain: row.retain }, (err) => {

@@ -159,6 +159,20 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       await store.close();
     });
 
+    it('stores gap reports and finds them by overlapping time range', async () => {
+      const { store } = await open();
+      const gap = (seq: number, from: number, to: number, count: number) =>
+        ({ ...origin, kind: 'gap', message: { v: 1, seq, sentAt: 1, device: 'pump-1', from, to, count, kind: 'data', reason: 'outbox full' } }) as IngestItem;
+      await store.apply([gap(1, 100, 200, 30), gap(2, 300, 400, 20), gap(2, 300, 400, 20)]);
+      expect((await store.queryGaps('gw-1.pump-1', { limit: 10 })).map((g) => [g.from, g.to, g.count, g.kind])).toEqual([
+        [300, 400, 20, 'data'],
+        [100, 200, 30, 'data'],
+      ]);
+      expect((await store.queryGaps('gw-1.pump-1', { from: 150, to: 250, limit: 10 })).map((g) => g.count)).toEqual([30]);
+      expect(await store.queryGaps('gw-1.pump-1', { from: 201, to: 299, limit: 10 })).toEqual([]);
+      await store.close();
+    });
+
     it('keeps quarantined payloads and counts them', async () => {
       const { store } = await open();
       await store.apply([

@@ -2,6 +2,7 @@ export * from './contract/index.js';
 export * from './config.js';
 export * from './schema-errors.js';
 export * from './duration.js';
+export * from './size.js';
 export * from './log.js';
 export * from './metrics.js';
 export * from './backoff.js';

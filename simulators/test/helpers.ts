@@ -5,17 +5,7 @@ import M from 'modbus-serial';
 export const ModbusRTU = M.default;
 export type ModbusClient = InstanceType<typeof ModbusRTU>;
 
-/** A port nobody listens on right now: bind port 0, read what the OS chose, release it. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../../test/helpers.js';
 
 /** True if we can bind `port` ourselves, i.e. whoever had it has let go. */
 export async function portIsFree(port: number): Promise<boolean> {

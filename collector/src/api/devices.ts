@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { DeviceRecord, Store, TelemetryRow } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
-import { AlarmQuery, DeviceAlarms, DeviceList, DeviceListQuery, DeviceParams, ErrorBody, Telemetry, TelemetryQuery } from './schemas.js';
+import { AlarmQuery, DeviceAlarms, DeviceGaps, DeviceList, DeviceListQuery, DeviceParams, ErrorBody, Telemetry, TelemetryQuery } from './schemas.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -100,6 +100,27 @@ export const deviceRoutes =
         if (!(await store.getDevice(id))) throw notFound(`no device "${id}"`);
         const rows = await store.queryAlarms(id, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), limit: request.query.limit });
         return { device: id, count: rows.length, alarms: rows.map((a) => ({ ...a, t: iso(a.t) })) };
+      },
+    );
+
+    app.get<{ Params: DeviceParams; Querystring: AlarmQuery }>(
+      '/devices/:id/gaps',
+      {
+        schema: {
+          summary: 'Data the gateway had to drop for this device (outbox full, too old, purged), newest first',
+          tags: ['telemetry'],
+          params: DeviceParams,
+          querystring: AlarmQuery,
+          response: { 200: DeviceGaps, ...errors },
+        },
+      },
+      async (request) => {
+        const { id } = request.params;
+        const from = parseTime('from', request.query.from);
+        const to = parseTime('to', request.query.to);
+        if (!(await store.getDevice(id))) throw notFound(`no device "${id}"`);
+        const rows = await store.queryGaps(id, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), limit: request.query.limit });
+        return { device: id, count: rows.length, gaps: rows.map((g) => ({ ...g, from: iso(g.from), to: iso(g.to), receivedAt: iso(g.receivedAt) })) };
       },
     );
   };

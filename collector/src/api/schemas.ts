@@ -82,6 +82,17 @@ export const AlarmQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const DeviceGap = Type.Object({
+  from: Iso,
+  to: Iso,
+  count: Type.Integer(),
+  kind: Type.String({ description: 'data: count is readings; alarm, status...: count is messages' }),
+  reason: Type.String(),
+  receivedAt: Iso,
+});
+
+export const DeviceGaps = Type.Object({ device: Type.String(), count: Type.Integer(), gaps: Type.Array(DeviceGap) });
+
 export const Gateway = Type.Object({
   id: Type.String(),
   site: Type.String(),

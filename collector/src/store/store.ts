@@ -89,6 +89,16 @@ export interface AlarmRecord {
   text: string;
 }
 
+export interface GapRecord {
+  from: number;
+  to: number;
+  count: number;
+  /** What the count counts: readings for "data", messages otherwise. */
+  kind: string;
+  reason: string;
+  receivedAt: number;
+}
+
 export interface GatewayRecord {
   id: string;
   site: string;
@@ -113,6 +123,8 @@ export interface Store {
   queryTelemetry(deviceId: string, query: TelemetryQuery): Promise<TelemetryRow[]>;
   /** Device alarm phases as the gateway reported them, newest first. */
   queryAlarms(deviceId: string, query: { from?: number; to?: number; limit: number }): Promise<AlarmRecord[]>;
+  /** Data the gateway reported it had to drop, newest first. */
+  queryGaps(deviceId: string, query: { from?: number; to?: number; limit: number }): Promise<GapRecord[]>;
   listGateways(): Promise<GatewayRecord[]>;
   counts(): Promise<StoreCounts>;
   /** Throws if the store cannot serve (for /readyz). */

@@ -125,7 +125,9 @@ export const GapMessage = Type.Object(
     device: Id,
     from: EpochMs,
     to: EpochMs,
+    /** Readings for kind "data"; messages for the other kinds. */
     count: Type.Integer({ minimum: 0 }),
+    kind: Type.Optional(Type.Union([Type.Literal('data'), Type.Literal('alarm'), Type.Literal('status'), Type.Literal('birth'), Type.Literal('res')])),
     reason: Text(256),
   },
   strict,

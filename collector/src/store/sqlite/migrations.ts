@@ -81,6 +81,14 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       );
     `,
   },
+  {
+    version: 2,
+    name: 'gap kind (readings or messages) and lookup by device',
+    sql: `
+      ALTER TABLE gaps ADD COLUMN kind TEXT NOT NULL DEFAULT 'data';
+      CREATE INDEX gaps_device_from ON gaps (device_id, from_t);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { deviceKey } from '@medtel/shared';
 import type {
   AlarmRecord,
+  GapRecord,
   ApplyOutcome,
   DeviceQuery,
   DeviceRecord,
@@ -63,7 +64,7 @@ export class SqliteStore implements Store {
         `UPDATE devices SET status = ?, status_reason = ?, status_at = ?, last_seen = max(last_seen, ?) WHERE id = ? AND (status_at IS NULL OR status_at <= ?)`,
       ),
       alarm: db.prepare('INSERT INTO alarms (device_id, alarm, t, code, ref_id, priority, phase, state, text, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      gap: db.prepare('INSERT INTO gaps (device_id, from_t, to_t, count, reason, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      gap: db.prepare('INSERT INTO gaps (device_id, from_t, to_t, count, kind, reason, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       result: db.prepare('INSERT OR REPLACE INTO results (request_id, gateway, ok, result, error, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
       gateway: db.prepare(
         `INSERT INTO gateways (id, site, state, agent_version, state_at, last_seen) VALUES (@id, @site, @state, @agentVersion, @at, @receivedAt)
@@ -147,7 +148,7 @@ export class SqliteStore implements Store {
       }
       case 'gap': {
         const g = item.message;
-        s.gap.run(id, g.from, g.to, g.count, g.reason, g.seq, item.receivedAt);
+        s.gap.run(id, g.from, g.to, g.count, g.kind ?? 'data', g.reason, g.seq, item.receivedAt);
         break;
       }
       case 'res': {
@@ -192,6 +193,16 @@ export class SqliteStore implements Store {
       )
       .all(deviceId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit) as AlarmRecord[];
     return rows;
+  }
+
+  async queryGaps(deviceId: string, q: { from?: number; to?: number; limit: number }): Promise<GapRecord[]> {
+    // A gap overlaps [from, to) if it starts before `to` and ends at or after `from`.
+    return this.db
+      .prepare(
+        `SELECT from_t AS "from", to_t AS "to", count, kind, reason, received_at AS receivedAt FROM gaps
+         WHERE device_id = ? AND from_t < ? AND to_t >= ? ORDER BY from_t DESC, id DESC LIMIT ?`,
+      )
+      .all(deviceId, q.to ?? Number.MAX_SAFE_INTEGER, q.from ?? 0, q.limit) as GapRecord[];
   }
 
   async listGateways(): Promise<GatewayRecord[]> {
