@@ -4,7 +4,7 @@
  * allows (exactly `window` unacknowledged PUBLISHes; the next one goes out
  * from the PUBACK callback), cycling over its devices.
  *
- * Run by bench/run.mjs through child_process.fork. Configuration comes in the
+ * Forked by bench/lib/load-fleet.mjs (for bench/run.mjs). Configuration comes in the
  * MEDTEL_BENCH_GATEWAY environment variable (JSON; it carries the secret, so
  * it is not put on the command line). Talks to the parent over IPC:
  *
@@ -16,48 +16,10 @@
  *                                                       publishing, wait for in-flight
  *   child -> parent  {type:'result', ...}               counts + latency histogram
  *   child -> parent  {type:'error', message}            then exits 1
- *
- * Also importable (run.mjs does) for `makePayloadBuilder`, to validate the
- * generated payload against the contract before a run.
  */
 import { fileURLToPath } from 'node:url';
-import { TERMS, UNITS } from '@medtel/shared';
 import { Histogram } from './histogram.mjs';
-
-/** Infusion-pump metrics the generated readings cycle through (codes from shared/src/mdc.ts). */
-const PUMP_METRICS = [
-  ['rate', 'MDC_FLOW_FLUID_PUMP'],
-  ['vtbi', 'MDC_VOL_FLUID_TBI'],
-  ['vtbi_remaining', 'MDC_VOL_FLUID_TBI_REMAIN'],
-  ['volume_infused', 'MDC_VOL_FLUID_DELIV_TOTAL'],
-  ['line_pressure', 'MDC_PRESS_FLUID_MEAS'],
-  ['time_remaining', 'MDC_TIME_PD_REMAIN'],
-];
-
-/**
- * Returns build(seq, now, device) -> JSON string of a `data` message with
- * `readings` readings. Built by concatenation from pre-serialised parts so the
- * load generator spends its CPU on MQTT, not on JSON.stringify.
- */
-export function makePayloadBuilder(readings) {
-  const prefixes = [];
-  for (let i = 0; i < readings; i++) {
-    const [metric, refId] = PUMP_METRICS[i % PUMP_METRICS.length];
-    const term = TERMS[refId];
-    const unit = UNITS[term.unit];
-    const head = { metric, code: term.code, refId, unit: unit.symbol, unitCode: unit.code };
-    // '{"metric":...,"unitCode":265266' + ',"t":'
-    prefixes.push(`${JSON.stringify(head).slice(0, -1)},"t":`);
-  }
-  return (seq, now, device) => {
-    let s = `{"v":1,"seq":${seq},"sentAt":${now},"device":${JSON.stringify(device)},"clock":"agent","readings":[`;
-    for (let i = 0; i < readings; i++) {
-      const value = ((seq * 7 + i * 13) % 5000) / 10;
-      s += `${i ? ',' : ''}${prefixes[i]}${now - (readings - 1 - i) * 100},"value":${value},"quality":"good"}`;
-    }
-    return `${s}]}`;
-  };
-}
+import { makePayloadBuilder } from './payload.mjs';
 
 async function main() {
   const cfg = JSON.parse(process.env.MEDTEL_BENCH_GATEWAY ?? 'null');

@@ -1,5 +1,5 @@
 /**
- * Preloaded into the collector process by bench/run.mjs (`node --import`), so
+ * Preloaded into the collector process by bench/lib/collector.mjs (`node --import`), so
  * that a collector started by the bench never outlives it: if the bench is
  * killed outright (SIGKILL, OOM) and cannot clean up, the collector sees its
  * parent change and stops itself (SIGTERM, its normal clean shutdown; SIGKILL

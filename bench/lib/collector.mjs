@@ -1,0 +1,123 @@
+/**
+ * A real collector (`medtel-collector run`, its own process, as in production)
+ * on loopback with a fresh SQLite store in `dir`: config, start, readiness,
+ * log capture (warn/error lines counted) and a clean SIGTERM stop.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { track } from './cleanup.mjs';
+import { freePort, HOST } from './net.mjs';
+import { withTimeout } from './timing.mjs';
+
+const require = createRequire(import.meta.url);
+const COLLECTOR_CLI = join(dirname(require.resolve('@medtel/collector')), 'cli.js');
+const PARENT_WATCH = join(dirname(fileURLToPath(import.meta.url)), 'parent-watch.mjs');
+
+/** collector.yaml for `gateways` ([{id, secretHash}]) on the given ports. */
+function collectorYaml({ mqttPort, httpPort, dbPath, gateways }) {
+  const q = JSON.stringify; // YAML accepts JSON-quoted strings
+  return [
+    `mqtt: { host: ${q(HOST)}, port: ${mqttPort} }`,
+    `http: { host: ${q(HOST)}, port: ${httpPort} }`,
+    `store: { path: ${q(dbPath)} }`,
+    // info, not warn: the ready line ("collector started") is logged at info. Per-message
+    // paths log nothing at info; connects/disconnects log one line each.
+    'log: { level: info }',
+    'gateways:',
+    ...gateways.map((g) => `  - { id: ${q(g.id)}, secretHash: ${q(g.secretHash)} }`),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Starts the collector and resolves once it logged "collector started".
+ * `profileDir`: write a V8 CPU profile there. The returned handle has the
+ * ports, `log` ({path, warnings (first 20), counts, stderr}), `exited`,
+ * `unexpectedExit` (resolves to an Error if it exits before stop() is called),
+ * `exitedEarly` and `stop()`.
+ */
+export async function startCollector(dir, gateways, { profileDir } = {}) {
+  const mqttPort = await freePort();
+  const httpPort = await freePort();
+  const dbPath = join(dir, 'collector.db');
+  const configPath = join(dir, 'collector.yaml');
+  writeFileSync(configPath, collectorYaml({ mqttPort, httpPort, dbPath, gateways }), { mode: 0o600 });
+
+  const logPath = join(dir, 'collector.log');
+  const logFile = createWriteStream(logPath);
+  const nodeArgs = ['--import', pathToFileURL(PARENT_WATCH).href, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+  const child = spawn(process.execPath, [...nodeArgs, COLLECTOR_CLI, 'run', '-c', configPath], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  track(child);
+  const log = { path: logPath, warnings: [], counts: { warn: 0, error: 0, fatal: 0 }, stderr: '' };
+  let onReady;
+  const ready = new Promise((resolveReady, rejectReady) => {
+    onReady = resolveReady;
+    child.once('exit', (code, signal) =>
+      rejectReady(new Error(`collector exited before it was ready (code ${code}, signal ${signal}): ${log.stderr.trim().slice(-2000)}`)),
+    );
+  });
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    logFile.write(`${line}\n`);
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (entry.msg === 'collector started') onReady();
+    if (entry.level in log.counts) {
+      log.counts[entry.level] += 1;
+      if (log.warnings.length < 20) log.warnings.push(line.slice(0, 1000));
+    }
+  });
+  child.stderr.on('data', (chunk) => {
+    logFile.write(chunk);
+    if (log.stderr.length < 20_000) log.stderr += chunk.toString();
+  });
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  await withTimeout(ready, 20_000, 'waiting for the collector to start');
+
+  let stopping = false;
+  let exitedEarly = false;
+  const unexpectedExit = exited.then(({ code, signal }) => {
+    if (stopping) return undefined;
+    exitedEarly = true;
+    return new Error(`collector exited during the run (code ${code}, signal ${signal}): ${log.stderr.trim().slice(-2000)}`);
+  });
+  return {
+    child,
+    pid: child.pid,
+    mqttPort,
+    httpUrl: `http://${HOST}:${httpPort}`,
+    dbPath,
+    configPath,
+    log,
+    exited,
+    unexpectedExit,
+    get exitedEarly() {
+      return exitedEarly;
+    },
+    /** SIGTERM, then SIGKILL after 10 s; resolves to {code, signal, timedOut?}. */
+    async stop() {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      let result;
+      try {
+        result = await withTimeout(exited, 10_000, 'waiting for the collector to stop on SIGTERM');
+      } catch {
+        child.kill('SIGKILL');
+        result = { ...(await exited), timedOut: true };
+      }
+      await new Promise((r) => logFile.end(r));
+      return result;
+    },
+  };
+}
