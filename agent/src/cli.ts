@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, MEDTEL_VERSION, parseDuration } from '@medtel/shared';
+import { ConfigError, MEDTEL_VERSION, stopOnSignals, parseDuration } from '@medtel/shared';
 import { Agent, planDevices } from './agent.js';
 import { loadAgentConfig } from './config.js';
 import { OutboxOpenError } from './outbox/index.js';
@@ -35,21 +35,7 @@ program
     } catch (err) {
       fail(err);
     }
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) process.exit(1); // second signal: do not wait
-      stopping = true;
-      agent.logger.info({ signal }, 'stopping');
-      agent.stop().then(
-        () => process.exit(0),
-        (err) => {
-          agent.logger.error({ err }, 'error while stopping');
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    stopOnSignals(() => agent.stop(), agent.logger);
   });
 
 program

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, MEDTEL_VERSION } from '@medtel/shared';
+import { ConfigError, MEDTEL_VERSION, stopOnSignals } from '@medtel/shared';
 import { startCollector } from './collector.js';
 import { loadCollectorConfig } from './config.js';
 import { generateSecret, hashSecret } from './secrets.js';
@@ -40,21 +40,7 @@ program
     } catch (err) {
       fail(err);
     }
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) process.exit(1);
-      stopping = true;
-      collector.logger.info({ signal }, 'stopping');
-      collector.stop().then(
-        () => process.exit(0),
-        (err) => {
-          collector.logger.error({ err }, 'error while stopping');
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    stopOnSignals(() => collector.stop(), collector.logger);
   });
 
 program

@@ -4,6 +4,7 @@ export * from './schema-errors.js';
 export * from './duration.js';
 export * from './size.js';
 export * from './log.js';
+export * from './signals.js';
 export * from './metrics.js';
 export * from './backoff.js';
 export * from './mdc.js';

@@ -74,6 +74,18 @@ export interface OutboxOptions {
 
 export type DropReason = 'max_bytes' | 'max_age' | 'purged' | 'write_error';
 
+/** What eviction and purge need to know of a row to report it. */
+interface DroppableRow {
+  seq: number;
+  kind: string;
+  device: string | null;
+  bytes: number;
+  readings: number;
+  tFrom: number;
+  tTo: number;
+  createdAt: number;
+}
+
 export class OutboxOpenError extends Error {
   override readonly name = 'OutboxOpenError';
 }
@@ -232,24 +244,12 @@ export class Outbox {
       // Telemetry (1) first; alarms, statuses... (0) only when no telemetry is left.
       for (const priority of [1, 0]) {
         for (;;) {
-          const rows = this.stmts.oldestUnsent.all(priority, this.cursors[priority]) as Array<{
-            seq: number;
-            kind: string;
-            device: string | null;
-            bytes: number;
-            readings: number;
-            tFrom: number;
-            tTo: number;
-            createdAt: number;
-          }>;
+          const rows = this.stmts.oldestUnsent.all(priority, this.cursors[priority]) as DroppableRow[];
           let removed = 0;
           for (const row of rows) {
             if (stop(row)) break;
-            (this.stmts.remove as Database.Statement).run(row.seq);
-            this.bytes -= row.bytes;
+            this.drop(row, reason, why, tally);
             removed += 1;
-            tally.add(row.device, row.kind, row.readings, row.tFrom, row.tTo, why);
-            this.options.onDrop?.(reason, row.kind, 1, row.kind === 'data' ? row.readings : 0);
           }
           if (removed < rows.length || rows.length === 0) break;
         }
@@ -260,6 +260,14 @@ export class Outbox {
     if (maxBytes && this.bytes > maxBytes)
       evict('max_bytes', `outbox full (limit ${maxBytes} bytes): oldest unsent evicted`, () => this.bytes <= maxBytes * LOW_WATER);
     if (!tally.empty) this.insertAll(this.gapMessages(tally.drain()));
+  }
+
+  /** Deletes one unsent row and accounts for it: bytes, gap tally, drop counters. Inside a transaction. */
+  private drop(row: DroppableRow, reason: DropReason, why: string, tally: GapTally): void {
+    (this.stmts.remove as Database.Statement).run(row.seq);
+    this.bytes -= row.bytes;
+    tally.add(row.device, row.kind, row.readings, row.tFrom, row.tTo, why);
+    this.options.onDrop?.(reason, row.kind, 1, row.kind === 'data' ? row.readings : 0);
   }
 
   /** Age limits apply without new data too: call now and then. */
@@ -317,23 +325,14 @@ export class Outbox {
     const tally = new GapTally();
     this.db.transaction(() => {
       const rows = this.db
-        .prepare("SELECT seq, kind, device, bytes, readings, t_from AS tFrom, t_to AS tTo FROM outbox WHERE created_at < ? AND kind != 'gap'")
-        .all(cutoff) as Array<{
-        seq: number;
-        kind: string;
-        device: string | null;
-        bytes: number;
-        readings: number;
-        tFrom: number;
-        tTo: number;
-      }>;
+        .prepare(
+          "SELECT seq, kind, device, bytes, readings, t_from AS tFrom, t_to AS tTo, created_at AS createdAt FROM outbox WHERE created_at < ? AND kind != 'gap'",
+        )
+        .all(cutoff) as DroppableRow[];
       for (const row of rows) {
-        (this.stmts.remove as Database.Statement).run(row.seq);
-        this.bytes -= row.bytes;
+        this.drop(row, 'purged', reason, tally);
         messages += 1;
         if (row.kind === 'data') readings += row.readings;
-        tally.add(row.device, row.kind, row.readings, row.tFrom, row.tTo, reason);
-        this.options.onDrop?.('purged', row.kind, 1, row.kind === 'data' ? row.readings : 0);
       }
       this.insertAll(this.gapMessages(tally.drain()));
     })();

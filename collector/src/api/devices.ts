@@ -28,6 +28,14 @@ function parseTime(parameter: string, value: string | undefined): number | undef
   return ms;
 }
 
+/** `from`/`to` of a query as epoch ms, only those given; 400 if `to` is not after `from`. */
+function timeRange(q: { from?: string; to?: string }): { from?: number; to?: number } {
+  const from = parseTime('from', q.from);
+  const to = parseTime('to', q.to);
+  if (from !== undefined && to !== undefined && from >= to) throw badParameter('to', 'must be later than from');
+  return { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+}
+
 /** The device registry and each device's telemetry. */
 export const deviceRoutes =
   (store: Store): FastifyPluginAsync =>
@@ -68,16 +76,9 @@ export const deviceRoutes =
       async (request) => {
         const { id } = request.params;
         const q = request.query;
-        const from = parseTime('from', q.from);
-        const to = parseTime('to', q.to);
-        if (from !== undefined && to !== undefined && from >= to) throw badParameter('to', 'must be later than from');
+        const range = timeRange(q);
         if (!(await store.getDevice(id))) throw notFound(`no device "${id}"`);
-        const rows = await store.queryTelemetry(id, {
-          ...(q.metric ? { metric: q.metric } : {}),
-          ...(from !== undefined ? { from } : {}),
-          ...(to !== undefined ? { to } : {}),
-          limit: q.limit,
-        });
+        const rows = await store.queryTelemetry(id, { ...(q.metric ? { metric: q.metric } : {}), ...range, limit: q.limit });
         return { device: id, count: rows.length, readings: rows.map(telemetryView) };
       },
     );
@@ -95,10 +96,9 @@ export const deviceRoutes =
       },
       async (request) => {
         const { id } = request.params;
-        const from = parseTime('from', request.query.from);
-        const to = parseTime('to', request.query.to);
+        const range = timeRange(request.query);
         if (!(await store.getDevice(id))) throw notFound(`no device "${id}"`);
-        const rows = await store.queryAlarms(id, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), limit: request.query.limit });
+        const rows = await store.queryAlarms(id, { ...range, limit: request.query.limit });
         return { device: id, count: rows.length, alarms: rows.map((a) => ({ ...a, t: iso(a.t) })) };
       },
     );
@@ -116,10 +116,9 @@ export const deviceRoutes =
       },
       async (request) => {
         const { id } = request.params;
-        const from = parseTime('from', request.query.from);
-        const to = parseTime('to', request.query.to);
+        const range = timeRange(request.query);
         if (!(await store.getDevice(id))) throw notFound(`no device "${id}"`);
-        const rows = await store.queryGaps(id, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), limit: request.query.limit });
+        const rows = await store.queryGaps(id, { ...range, limit: request.query.limit });
         return { device: id, count: rows.length, gaps: rows.map((g) => ({ ...g, from: iso(g.from), to: iso(g.to), receivedAt: iso(g.receivedAt) })) };
       },
     );
