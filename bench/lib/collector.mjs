@@ -4,13 +4,13 @@
  * log capture (warn/error lines counted) and a clean SIGTERM stop.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { track } from './cleanup.mjs';
 import { freePort, HOST } from './net.mjs';
+import { captureLog } from './process-log.mjs';
 import { withTimeout } from './timing.mjs';
 
 const require = createRequire(import.meta.url);
@@ -47,8 +47,6 @@ export async function startCollector(dir, gateways, { profileDir } = {}) {
   const configPath = join(dir, 'collector.yaml');
   writeFileSync(configPath, collectorYaml({ mqttPort, httpPort, dbPath, gateways }), { mode: 0o600 });
 
-  const logPath = join(dir, 'collector.log');
-  const logFile = createWriteStream(logPath);
   const nodeArgs = ['--import', pathToFileURL(PARENT_WATCH).href, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
   const child = spawn(process.execPath, [...nodeArgs, COLLECTOR_CLI, 'run', '-c', configPath], {
     cwd: dir,
@@ -56,31 +54,17 @@ export async function startCollector(dir, gateways, { profileDir } = {}) {
     env: { ...process.env, NODE_ENV: 'production' },
   });
   track(child);
-  const log = { path: logPath, warnings: [], counts: { warn: 0, error: 0, fatal: 0 }, stderr: '' };
   let onReady;
+  const log = captureLog(child, join(dir, 'collector.log'), {
+    onEntry: (entry) => {
+      if (entry.msg === 'collector started') onReady();
+    },
+  });
   const ready = new Promise((resolveReady, rejectReady) => {
     onReady = resolveReady;
     child.once('exit', (code, signal) =>
       rejectReady(new Error(`collector exited before it was ready (code ${code}, signal ${signal}): ${log.stderr.trim().slice(-2000)}`)),
     );
-  });
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    logFile.write(`${line}\n`);
-    let entry;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (entry.msg === 'collector started') onReady();
-    if (entry.level in log.counts) {
-      log.counts[entry.level] += 1;
-      if (log.warnings.length < 20) log.warnings.push(line.slice(0, 1000));
-    }
-  });
-  child.stderr.on('data', (chunk) => {
-    logFile.write(chunk);
-    if (log.stderr.length < 20_000) log.stderr += chunk.toString();
   });
   const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   await withTimeout(ready, 20_000, 'waiting for the collector to start');
@@ -116,7 +100,7 @@ export async function startCollector(dir, gateways, { profileDir } = {}) {
         child.kill('SIGKILL');
         result = { ...(await exited), timedOut: true };
       }
-      await new Promise((r) => logFile.end(r));
+      await log.end();
       return result;
     },
   };

@@ -1,7 +1,8 @@
 /**
  * The `data` messages the bench publishes: infusion-pump readings with IEEE
- * 11073 codes, generated fast (lib/gateway-load.mjs) and checked against the
- * contract before a run, or we would measure quarantine.
+ * 11073 codes, generated fast (lib/gateway-load.mjs) or as objects for an
+ * agent outbox (lib/backlog.mjs), and checked against the contract before a
+ * run, or we would measure quarantine.
  */
 import { TERMS, UNITS, validateMessage } from '@medtel/shared';
 
@@ -23,10 +24,7 @@ const PUMP_METRICS = [
 export function makePayloadBuilder(readings) {
   const prefixes = [];
   for (let i = 0; i < readings; i++) {
-    const [metric, refId] = PUMP_METRICS[i % PUMP_METRICS.length];
-    const term = TERMS[refId];
-    const unit = UNITS[term.unit];
-    const head = { metric, code: term.code, refId, unit: unit.symbol, unitCode: unit.code };
+    const head = descriptor(i);
     // '{"metric":...,"unitCode":265266' + ',"t":'
     prefixes.push(`${JSON.stringify(head).slice(0, -1)},"t":`);
   }
@@ -38,6 +36,37 @@ export function makePayloadBuilder(readings) {
     }
     return `${s}]}`;
   };
+}
+
+/** The metric descriptor (name, IEEE 11073 code and unit) of generated reading `i`. */
+function descriptor(i) {
+  const [metric, refId] = PUMP_METRICS[i % PUMP_METRICS.length];
+  const term = TERMS[refId];
+  const unit = UNITS[term.unit];
+  return { metric, code: term.code, refId, unit: unit.symbol, unitCode: unit.code };
+}
+
+/**
+ * Returns build(n, t) -> the `readings` array of a `data` message as objects
+ * (what the agent's outbox stores in a message body): the same metrics and
+ * values as makePayloadBuilder, the last reading at `t`, 100 ms apart.
+ */
+export function makeReadingsBuilder(readings) {
+  const heads = Array.from({ length: readings }, (_, i) => descriptor(i));
+  return (n, t) => heads.map((head, i) => ({ ...head, t: t - (readings - 1 - i) * 100, value: ((n * 7 + i * 13) % 5000) / 10, quality: 'good' }));
+}
+
+/**
+ * The readings of makeReadingsBuilder in a complete `data` message (v, seq,
+ * sentAt added as the agent adds them at publish), checked against the
+ * contract; returns its size in bytes on the wire.
+ */
+export function checkedReadingsBytes(readings) {
+  const now = Date.now();
+  const message = { v: 1, seq: 1, sentAt: now, device: 'pump-1', clock: 'agent', readings: makeReadingsBuilder(readings)(1, now) };
+  const checked = validateMessage('data', message);
+  if (!checked.ok) throw new Error(`bench: the generated backlog readings are not valid against the contract: ${checked.reason}\n${JSON.stringify(message)}`);
+  return Buffer.byteLength(JSON.stringify(message));
 }
 
 /**

@@ -1,0 +1,144 @@
+/**
+ * A real gateway agent (`medtel-agent run`, its own process, as in production)
+ * on loopback: config, start, log capture (warn/error lines counted), its
+ * /readyz and /metrics, and a clean SIGTERM stop.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { track } from './cleanup.mjs';
+import { parsePrometheus } from './collector-metrics.mjs';
+import { freePort, HOST } from './net.mjs';
+import { captureLog } from './process-log.mjs';
+import { withTimeout } from './timing.mjs';
+
+const require = createRequire(import.meta.url);
+const AGENT_CLI = join(dirname(require.resolve('@medtel/agent')), 'cli.js');
+const PARENT_WATCH = join(dirname(fileURLToPath(import.meta.url)), 'parent-watch.mjs');
+
+/**
+ * agent.yaml: gateway `gateway` ({id, secret}) of `site`, the outbox in
+ * `stateDir`, the collector at `mqttUrl`, and `devices` ([{id, port}]):
+ * medtel-mt-lvp-100 pumps over Modbus TCP on loopback, polled every `pollInterval`.
+ */
+function agentYaml({ site, gateway, mqttUrl, secretFile, stateDir, httpPort, window, maxBytes, pollInterval, devices }) {
+  const q = JSON.stringify; // YAML accepts JSON-quoted strings
+  return [
+    `gateway: { id: ${q(gateway.id)}, site: ${q(site)} }`,
+    `collector: { url: ${q(mqttUrl)}, secretFile: ${q(secretFile)}, inflightWindow: ${window} }`,
+    `stateDir: ${q(stateDir)}`,
+    `outbox: { maxBytes: ${q(maxBytes)} }`,
+    `http: { host: ${q(HOST)}, port: ${httpPort} }`,
+    // info: the ready line ("agent started") and connects are logged at info; nothing per message is.
+    'log: { level: info }',
+    devices.length ? 'devices:' : 'devices: []',
+    ...devices.map(
+      (d) =>
+        `  - { id: ${q(d.id)}, profile: medtel-mt-lvp-100, connection: { protocol: modbus-tcp, host: ${q(HOST)}, port: ${d.port}, unitId: 1 }, pollInterval: ${pollInterval} }`,
+    ),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Writes agent.yaml and the secret file into `dir`, starts the agent and
+ * resolves once it logged "agent started". The handle has `pid`, `httpUrl`,
+ * `spawnedAt` (Date.now() just before the spawn), `connectedAt` (Date.now()
+ * when its "connected to collector" line arrived, once it did), `log`
+ * ({path, warnings (first 20), counts, stderr}), `exited`, `unexpectedExit`,
+ * `exitedEarly`, `readyz()`, `metrics()` and `stop()`.
+ */
+export async function startAgent(dir, { site, gateway, mqttPort, stateDir, window = 100, maxBytes = '4GiB', pollInterval = '250ms', devices = [] }) {
+  const httpPort = await freePort();
+  const secretFile = join(dir, 'gateway.secret');
+  writeFileSync(secretFile, `${gateway.secret}\n`, { mode: 0o600 });
+  const configPath = join(dir, 'agent.yaml');
+  writeFileSync(
+    configPath,
+    agentYaml({ site, gateway, mqttUrl: `mqtt://${HOST}:${mqttPort}`, secretFile, stateDir, httpPort, window, maxBytes, pollInterval, devices }),
+    { mode: 0o600 },
+  );
+
+  const spawnedAt = Date.now();
+  const child = spawn(process.execPath, ['--import', pathToFileURL(PARENT_WATCH).href, AGENT_CLI, 'run', '-c', configPath], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  track(child);
+  let onReady;
+  let connectedAt;
+  let startedAt;
+  const log = captureLog(child, join(dir, 'agent.log'), {
+    onEntry: (entry) => {
+      if (entry.msg === 'agent started') {
+        startedAt ??= Date.now();
+        onReady();
+      }
+      if (entry.msg === 'connected to collector') connectedAt ??= Date.now();
+    },
+  });
+  const ready = new Promise((resolveReady, rejectReady) => {
+    onReady = resolveReady;
+    child.once('exit', (code, signal) =>
+      rejectReady(new Error(`agent exited before it was ready (code ${code}, signal ${signal}): ${log.stderr.trim().slice(-2000)}`)),
+    );
+  });
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  await withTimeout(ready, 30_000, 'waiting for the agent to start');
+
+  let stopping = false;
+  let exitedEarly = false;
+  const unexpectedExit = exited.then(({ code, signal }) => {
+    if (stopping) return undefined;
+    exitedEarly = true;
+    return new Error(`agent exited during the run (code ${code}, signal ${signal}): ${log.stderr.trim().slice(-2000)}`);
+  });
+  const httpUrl = `http://${HOST}:${httpPort}`;
+  return {
+    child,
+    pid: child.pid,
+    httpUrl,
+    configPath,
+    spawnedAt,
+    get startedAt() {
+      return startedAt;
+    },
+    get connectedAt() {
+      return connectedAt;
+    },
+    log,
+    exited,
+    unexpectedExit,
+    get exitedEarly() {
+      return exitedEarly;
+    },
+    /** GET /readyz: {status, outbox: {rows, bytes, oldestCreatedAt, byKind}, uplink}. */
+    async readyz() {
+      const res = await withTimeout(fetch(`${httpUrl}/readyz`), 5000, 'GET agent /readyz');
+      return res.json();
+    },
+    /** GET /metrics, parsed: [{name, labels, value}]. */
+    async metrics() {
+      const res = await withTimeout(fetch(`${httpUrl}/metrics`), 5000, 'GET agent /metrics');
+      if (!res.ok) throw new Error(`GET agent /metrics: HTTP ${res.status}`);
+      return parsePrometheus(await res.text());
+    },
+    /** SIGTERM, then SIGKILL after 10 s; resolves to {code, signal, timedOut?}. */
+    async stop() {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      let result;
+      try {
+        result = await withTimeout(exited, 10_000, 'waiting for the agent to stop on SIGTERM');
+      } catch {
+        child.kill('SIGKILL');
+        result = { ...(await exited), timedOut: true };
+      }
+      await log.end();
+      return result;
+    },
+  };
+}
