@@ -179,6 +179,19 @@ describe('end to end: simulator -> agent -> collector -> API', () => {
   });
 });
 
+describe('end to end: the gateway vanishes', () => {
+  it('marks the gateway and its devices offline when the agent dies without saying goodbye (last will)', async () => {
+    const agent = procs.find((p) => p.output().includes('agent started'));
+    await agent?.stop('SIGKILL');
+    const gateway = await waitFor('gateway offline', async () => {
+      const items = (await api('/api/v1/gateways')).body.items as Array<{ id: string; state: string }>;
+      return items.find((g) => g.id === 'gw-e2e' && g.state === 'offline');
+    });
+    expect(gateway).toBeDefined();
+    expect((await api('/api/v1/devices/gw-e2e.pump-1')).body).toMatchObject({ gatewayState: 'offline', connectivity: 'offline' });
+  });
+});
+
 describe('bad configuration', () => {
   it('agent: one line naming file and field, exit code 2, no stack trace', async () => {
     const file = join(dir.path, 'bad-agent.yaml');

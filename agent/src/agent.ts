@@ -158,7 +158,7 @@ export class Agent {
         health: () => ({ version: MEDTEL_VERSION, uplink: this.uplink.connected ? 'connected' : 'disconnected', devices: this.devices.map((d) => d.state) }),
         ready: () => {
           try {
-            const stats = this.outbox.stats();
+            const stats = this.outbox.quickStats();
             return { ready: true, detail: { outbox: stats, uplink: this.uplink.connected ? 'connected' : 'disconnected' } };
           } catch (err) {
             return { ready: false, detail: { outbox: (err as Error).message } };
@@ -171,6 +171,7 @@ export class Agent {
     this.updateOutboxGauges();
     this.statsTimer = setInterval(() => {
       this.outbox.enforceAge();
+      this.outbox.reclaimSpace();
       this.updateOutboxGauges();
     }, 5000);
     this.logger.info({ version: MEDTEL_VERSION, devices: this.devices.length, http: this.httpAddress }, 'agent started');
@@ -182,7 +183,7 @@ export class Agent {
   }
 
   private updateOutboxGauges(): void {
-    const stats = this.outbox.stats();
+    const stats = this.outbox.quickStats();
     this.metrics.outboxRows.set(stats.rows);
     this.metrics.outboxBytes.set(stats.bytes);
     this.metrics.outboxOldestAge.set(stats.oldestCreatedAt ? (Date.now() - stats.oldestCreatedAt) / 1000 : 0);

@@ -138,7 +138,11 @@ export class Uplink {
     this.logger.warn({ url: redact(this.options.url), retryInMs: delay }, 'not connected to collector; messages stay in the outbox');
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
-      if (!this.stopping) this.client?.reconnect();
+      if (this.stopping || !this.client) return;
+      // A fresh will for the new session (its sentAt says when this session began).
+      const will = this.client.options.will;
+      if (will) will.payload = Buffer.from(JSON.stringify({ v: PROTOCOL_VERSION, sentAt: Date.now(), state: 'offline' } satisfies StateMessage));
+      this.client.reconnect();
     }, delay);
   }
 

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox, OutboxOpenError, buildPayload, type OutboxMessage } from '../dist/index.js';
@@ -138,6 +138,27 @@ describe('outbox (SQLite file on disk)', () => {
     o.flush();
     expect(o.purgeOlderThan(Date.now() + 1)).toEqual({ messages: 2, readings: 10 });
     expect(JSON.parse(o.claim(1)[0]?.body as string)).toMatchObject({ device: 'p', kind: 'data', count: 10, reason: 'purged by an operator' });
+  });
+
+  it('keeps cheap counters for readiness, and gives space back once drained', () => {
+    const file = fresh();
+    const o = open(file);
+    for (let i = 0; i < 3000; i++) o.enqueue([data('p', i, 20)]);
+    o.flush();
+    const quick = o.quickStats();
+    const full = o.stats();
+    expect([quick.rows, quick.bytes, quick.oldestCreatedAt]).toEqual([full.rows, full.bytes, full.oldestCreatedAt]);
+    for (const r of o.claim(5000)) o.ack(r.seq);
+    o.close();
+    opened.pop();
+    const again = open(file);
+    expect(again.quickStats()).toMatchObject({ rows: 0, bytes: 0, oldestCreatedAt: null });
+    const size = () => statSync(file).size;
+    const before = size();
+    again.reclaimSpace(100_000);
+    again.close();
+    opened.pop();
+    expect(size()).toBeLessThan(before / 2);
   });
 
   it('builds the wire payload with version, seq and send time in front', () => {

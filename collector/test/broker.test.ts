@@ -120,7 +120,8 @@ describe('ingest: validate, quarantine, dedupe, PUBACK after commit', () => {
       retain: true,
     };
     const client = await connectGateway(collector.mqttPort, 'gw-1', SECRETS['gw-1'], { will });
-    await publishAcked(client, 'medtel/v1/bench/gw-1/state', JSON.stringify({ v: 1, sentAt: Date.now() - 1000, state: 'online', agentVersion: '9.9.9' }));
+    // As the agent does: the will is composed at connect, so "online" is sent after it.
+    await publishAcked(client, 'medtel/v1/bench/gw-1/state', JSON.stringify({ v: 1, sentAt: Date.now() + 1000, state: 'online', agentVersion: '9.9.9' }));
     expect((await collector.store.listGateways()).find((g) => g.id === 'gw-1')?.state).toBe('online');
     client.stream.destroy();
     await waitFor('gateway offline', async () => (await collector.store.listGateways()).find((g) => g.id === 'gw-1')?.state === 'offline');

@@ -108,7 +108,8 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       // An older status arriving late does not overwrite a newer one.
       await store.apply([{ ...origin, kind: 'status', message: { v: 1, seq: 3, sentAt: 1, device: 'pump-1', t: 40, status: 'connected' } }]);
       expect((await store.getDevice('gw-1.pump-1'))?.status).toBe('unreachable');
-      await store.apply([{ ...origin, kind: 'state', message: { v: 1, sentAt: 20, state: 'offline' } }]);
+      // A will carries the time the agent connected (older than its "online"), yet arrives later: it wins.
+      await store.apply([{ ...origin, receivedAt: 2_000, kind: 'state', message: { v: 1, sentAt: 5, state: 'offline' } }]);
       device = await store.getDevice('gw-1.pump-1');
       expect(device?.gatewayState).toBe('offline');
       expect(await store.listGateways()).toEqual([expect.objectContaining({ id: 'gw-1', state: 'offline', agentVersion: '0.1.0' })]);

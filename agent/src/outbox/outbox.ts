@@ -110,6 +110,7 @@ export class Outbox {
   private readonly acks: number[] = [];
   private ackTimer: NodeJS.Immediate | undefined;
   private bytes = 0;
+  private rows = 0;
   /** Drops not yet reported (a failed write cannot be reported in the same transaction). */
   private readonly unreported = new GapTally();
 
@@ -121,7 +122,7 @@ export class Outbox {
     this.db = db;
     this.lock = lock;
     this.stmts = this.prepare();
-    if (!options.readonly) this.bytes = (db.prepare('SELECT coalesce(sum(bytes), 0) AS b FROM outbox').get() as { b: number }).b;
+    if (!options.readonly) this.recount();
   }
 
   /** Opens (creating if needed) the outbox file; a damaged or locked file is reported, never deleted. */
@@ -133,6 +134,9 @@ export class Outbox {
       if (options.exclusive !== false && !options.readonly) lock = StateLock.acquire(join(dirname(file), 'agent.lock'));
       db = new Database(file, { timeout: 2000, readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
       if (!options.readonly) {
+        // A new file gets incremental auto-vacuum (so a drained outbox can give its space back);
+        // SQLite accepts it only before the first table and before the switch to WAL.
+        if ((db.pragma('user_version', { simple: true }) as number) === 0) db.pragma('auto_vacuum = INCREMENTAL');
         db.pragma('journal_mode = WAL');
         // FULL: a commit survives power loss, which the PUBACK contract relies on.
         db.pragma('synchronous = FULL');
@@ -201,7 +205,7 @@ export class Outbox {
     } catch (err) {
       // Disk full or I/O error: the batch cannot be kept. Count it and report it as a gap
       // with the next commit that succeeds; never drop silently.
-      this.bytes = (this.db.prepare('SELECT coalesce(sum(bytes), 0) AS b FROM outbox').get() as { b: number }).b;
+      this.recount();
       for (const m of batch) {
         const r = m.readings ?? { count: 1, from: Date.now(), to: Date.now() };
         if (m.kind !== 'gap') this.unreported.add(m.device ?? null, m.kind, r.count, r.from, r.to, `not stored on the gateway: ${(err as Error).message}`);
@@ -213,6 +217,13 @@ export class Outbox {
     return seqs;
   }
 
+  /** Rows and bytes from the table itself (at open, and after a failed transaction). */
+  private recount(): void {
+    const t = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM outbox').get() as { n: number; b: number };
+    this.rows = t.n;
+    this.bytes = t.b;
+  }
+
   private insertAll(messages: OutboxMessage[]): number[] {
     const now = Date.now();
     const insert = this.stmts.insert as Database.Statement;
@@ -222,6 +233,7 @@ export class Outbox {
       const r = m.readings ?? { count: 1, from: now, to: now };
       const info = insert.run(m.topic, m.kind, m.device ?? null, body, m.retain ? 1 : 0, PRIORITY[m.kind], bytes, now, r.count, r.from, r.to);
       this.bytes += bytes;
+      this.rows += 1;
       return Number(info.lastInsertRowid);
     });
   }
@@ -266,6 +278,7 @@ export class Outbox {
   private drop(row: DroppableRow, reason: DropReason, why: string, tally: GapTally): void {
     (this.stmts.remove as Database.Statement).run(row.seq);
     this.bytes -= row.bytes;
+    this.rows -= 1;
     tally.add(row.device, row.kind, row.readings, row.tFrom, row.tTo, why);
     this.options.onDrop?.(reason, row.kind, 1, row.kind === 'data' ? row.readings : 0);
   }
@@ -304,6 +317,7 @@ export class Outbox {
     if (bytes === undefined) return;
     this.claimed.delete(seq);
     this.bytes -= bytes;
+    this.rows -= 1;
     this.acks.push(seq);
     this.ackTimer ??= setImmediate(() => this.flushAcks());
   }
@@ -337,6 +351,23 @@ export class Outbox {
       this.insertAll(this.gapMessages(tally.drain()));
     })();
     return { messages, readings };
+  }
+
+  /**
+   * Rows, bytes and the oldest message's time without scanning the table
+   * (counters kept by this process; the oldest row is the first by seq).
+   * For /readyz and the gauges: stats() reads every row.
+   */
+  quickStats(): Omit<OutboxStats, 'byKind'> {
+    const oldest = this.db.prepare('SELECT created_at AS c FROM outbox ORDER BY seq LIMIT 1').get() as { c: number } | undefined;
+    return { rows: this.rows, bytes: this.bytes, oldestCreatedAt: oldest?.c ?? null };
+  }
+
+  /** Returns space freed by deleted rows to the file system, a little at a time (auto_vacuum=INCREMENTAL). */
+  reclaimSpace(pages = 2000): void {
+    if (this.options.readonly) return;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    if (free >= 64) this.db.pragma(`incremental_vacuum(${Math.min(free, pages)})`);
   }
 
   stats(): OutboxStats {

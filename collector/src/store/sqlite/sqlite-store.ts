@@ -101,7 +101,16 @@ export class SqliteStore implements Store {
     if (item.kind === 'state') {
       // Session-level and idempotent: no seq (the will is composed at connect time).
       const m = item.message;
-      s.gateway.run({ id: item.gateway, site: item.site, state: m.state, agentVersion: m.agentVersion ?? null, at: m.sentAt, receivedAt: item.receivedAt });
+      // Ordered by when the collector received it, not by the payload's sentAt: a last will is
+      // composed when the agent connects, before that session's "online", yet it means "offline now".
+      s.gateway.run({
+        id: item.gateway,
+        site: item.site,
+        state: m.state,
+        agentVersion: m.agentVersion ?? null,
+        at: item.receivedAt,
+        receivedAt: item.receivedAt,
+      });
       return 'stored';
     }
     const m = item.message;
