@@ -6,7 +6,7 @@ import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSecret, hashSecret } from '@medtel/collector';
+import { generateSecret, hashSecret, issueToken, loadOrCreateSigningKey } from '@medtel/collector';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const dir = join(root, '.demo');
@@ -92,7 +92,7 @@ async function main() {
   writeFileSync(join(dir, 'gateway.secret'), `${secret}\n`, { mode: 0o600 });
   writeFileSync(
     join(dir, 'collector.yaml'),
-    `# written by npm run demo\nmqtt: { host: 127.0.0.1, port: ${ports.mqtt} }\nhttp: { host: 127.0.0.1, port: ${ports.http} }\nstore: { path: ./data/collector.db }\ngateways:\n  - id: gw-demo\n    secretHash: "${await hashSecret(secret)}"\n`,
+    `# written by npm run demo\nmqtt: { host: 127.0.0.1, port: ${ports.mqtt} }\nhttp: { host: 127.0.0.1, port: ${ports.http} }\nstore: { path: ./data/collector.db }\nauth: { keyFile: ./data/token-signing.key }\ngateways:\n  - id: gw-demo\n    secretHash: "${await hashSecret(secret)}"\n`,
   );
   writeFileSync(
     join(dir, 'agent.yaml'),
@@ -124,17 +124,25 @@ async function main() {
   await start('agent', 'agent', ['run', '--config', 'agent.yaml'], /agent started/);
 
   const api = `http://127.0.0.1:${ports.http}/api/v1`;
+  // The collector created its signing key at start; a technician's token for the demo user.
+  const token = await issueToken(await loadOrCreateSigningKey(join(dir, 'data', 'token-signing.key')), {
+    sub: 'demo-technician',
+    role: 'technician',
+    ttl: '8h',
+  });
+  writeFileSync(join(dir, 'token'), `${token}\n`, { mode: 0o600 });
   // Wait for the first readings so the printed URL shows data at once.
   for (let i = 0; i < 60; i++) {
-    const res = await fetch(`${api}/devices/gw-demo.pump-1/telemetry?limit=1`).catch(() => undefined);
+    const res = await fetch(`${api}/devices/gw-demo.pump-1/telemetry?limit=1`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
     if (res?.ok && (await res.json()).count > 0) break;
     await new Promise((r) => setTimeout(r, 500));
   }
   say('');
   say('medtel demo is running: collector + infusion-pump simulator + agent, on loopback.');
   say('');
-  say(`  API:         ${api}/devices`);
-  say(`  Try:         curl -s '${api}/devices/gw-demo.pump-1/telemetry?metric=rate&limit=5'`);
+  say(`  API:         ${api}/devices   (a technician's token, valid 8 h, is in .demo/token)`);
+  say(`  Try:         TOKEN=$(cat .demo/token)`);
+  say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/devices/gw-demo.pump-1/telemetry?metric=rate&limit=5'`);
   say(`  OpenAPI:     ${api}/openapi.json`);
   say(`  Metrics:     http://127.0.0.1:${ports.http}/metrics  (agent: http://127.0.0.1:${ports.agent}/metrics)`);
   say('  Logs:        .demo/logs/   Configs: .demo/*.yaml');

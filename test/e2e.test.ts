@@ -13,7 +13,8 @@ const dir = tempDir('medtel-e2e-');
 const procs: Proc[] = [];
 let ports: { mqtt: number; http: number; modbus: number; modbus2: number; agentHttp: number };
 let collector: Proc;
-const api = (path: string) => getJson<Record<string, unknown>>(`http://127.0.0.1:${ports.http}${path}`);
+let token = '';
+const api = (path: string) => getJson<Record<string, unknown>>(`http://127.0.0.1:${ports.http}${path}`, token);
 type Reading = { t: string; metric: string; value: unknown; code: number | null; unit: string | null; unitCode: number | null };
 
 function startCollector(): Proc {
@@ -51,6 +52,9 @@ beforeAll(async () => {
   );
   collector = startCollector();
   await collector.waitForLine(/collector started/);
+  const issued = startCli('collector', ['token', 'issue', '--config', join(dir.path, 'collector.yaml'), '--sub', 'e2e', '--role', 'viewer', '--ttl', '1h']);
+  expect(await issued.exited()).toBe(0);
+  token = issued.output().trim();
   const sim = startCli('simulators', [
     'pump',
     '--modbus-tcp',
@@ -189,6 +193,17 @@ describe('end to end: the gateway vanishes', () => {
     });
     expect(gateway).toBeDefined();
     expect((await api('/api/v1/devices/gw-e2e.pump-1')).body).toMatchObject({ gatewayState: 'offline', connectivity: 'offline' });
+  });
+});
+
+describe('operator commands', () => {
+  it('audit verify checks the store it is pointed at, and token issue refuses an unknown role', async () => {
+    const verify = startCli('collector', ['audit', 'verify', '--config', join(dir.path, 'collector.yaml')], dir.path);
+    expect(await verify.exited()).toBe(0);
+    expect(verify.output()).toMatch(/audit trail intact: 0 entries/);
+    const bad = startCli('collector', ['token', 'issue', '--config', join(dir.path, 'collector.yaml'), '--sub', 'x', '--role', 'superuser']);
+    expect(await bad.exited()).toBe(2);
+    expect(bad.output().trim()).toBe('medtel-collector: --role: found "superuser", expected one of viewer, technician, clinician, admin');
   });
 });
 

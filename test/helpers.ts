@@ -117,7 +117,7 @@ export function startCli(workspace: 'agent' | 'collector' | 'simulators', args: 
   };
 }
 
-export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(url);
+export async function getJson<T = unknown>(url: string, bearer?: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
   return { status: res.status, body: (await res.json()) as T };
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError, MEDTEL_VERSION, stopOnSignals } from '@medtel/shared';
+import Database from 'better-sqlite3';
+import { AuditLog, describeVerifyResult } from './audit/index.js';
+import { KeyFileError, ROLES, isRole, issueToken, loadOrCreateSigningKey, parseTtl } from './auth/index.js';
 import { startCollector } from './collector.js';
 import { loadCollectorConfig } from './config.js';
 import { generateSecret, hashSecret } from './secrets.js';
 
 function fail(err: unknown): never {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof KeyFileError) {
     process.stderr.write(`medtel-collector: ${err.message}\n`);
     process.exit(2);
   }
@@ -68,6 +71,53 @@ program
     } catch (err) {
       fail(err);
     }
+  });
+
+const token = program.command('token').description('API tokens');
+token
+  .command('issue')
+  .description("print a bearer token signed with this collector's key (for local users and scripts)")
+  .option('-c, --config <file>', 'collector config (YAML), for auth.keyFile')
+  .requiredOption('--sub <name>', 'who the token is for (recorded in the audit trail)')
+  .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+  .option('--ttl <duration>', 'lifetime, e.g. 30m, 8h, 7d (at most 30d)', '8h')
+  .action(async (opts: { config?: string; sub: string; role: string; ttl: string }) => {
+    if (!isRole(opts.role)) fail(new ConfigError(`--role: found "${opts.role}", expected one of ${ROLES.join(', ')}`, 'command line'));
+    let ttl: number;
+    try {
+      ttl = parseTtl(opts.ttl);
+    } catch (err) {
+      fail(new ConfigError(`--ttl: ${(err as Error).message}`, 'command line'));
+    }
+    try {
+      const config = loadCollectorConfig(opts.config);
+      const key = await loadOrCreateSigningKey(config.auth.keyFile);
+      process.stdout.write(`${await issueToken(key, { sub: opts.sub, role: opts.role, ttl })}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('audit')
+  .description('audit trail commands')
+  .command('verify')
+  .description('check the hash chain of the audit trail: finds edited, inserted, deleted or reordered entries (exit 1 if broken)')
+  .option('-c, --config <file>', 'collector config (YAML), for store.path')
+  .action((opts: { config?: string }) => {
+    let db: Database.Database;
+    try {
+      const config = loadCollectorConfig(opts.config);
+      db = new Database(config.store.path, { readonly: true, fileMustExist: true });
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err);
+      process.stderr.write(`medtel-collector: audit verify: cannot open the store: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    const result = new AuditLog(db).verify();
+    db.close();
+    process.stdout.write(`${describeVerifyResult(result)}\n`);
+    process.exit(result.ok ? 0 : 1);
   });
 
 program.parseAsync(process.argv).catch(fail);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '@medtel/shared';
 import { buildApi } from './api/app.js';
+import { TokenVerifier, loadOrCreateSigningKey } from './auth/index.js';
 import { startBroker, type BrokerHandle } from './broker/broker.js';
 import type { CollectorConfig } from './config.js';
 import { Ingestor } from './ingest/ingestor.js';
@@ -34,7 +35,9 @@ export async function startCollector(config: CollectorConfig, options: { logger?
   try {
     broker = await startBroker({ host: config.mqtt.host, port: config.mqtt.port, gateways: () => config.gateways, ingestor, metrics, logger });
     const listening = broker.server;
+    const verifier = new TokenVerifier({ localKey: await loadOrCreateSigningKey(config.auth.keyFile), oidc: config.auth.oidc ?? null });
     api = await buildApi({
+      verifier,
       store,
       metrics,
       logger,

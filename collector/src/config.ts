@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { ID_PATTERN, LOG_LEVELS, loadConfigFile, validateConfig } from '@medtel/shared';
 import { SECRET_HASH_PATTERN } from './secrets.js';
@@ -27,6 +28,26 @@ export const CollectorConfigSchema = Type.Object(
     http: Type.Object({ host: Type.String({ default: '127.0.0.1' }), port: Port(8080) }, { ...strict, default: {} }),
     store: Type.Object({ path: Type.String({ minLength: 1, default: './data/collector.db' }) }, { ...strict, default: {} }),
     gateways: Type.Array(GatewayEntrySchema, { default: [] }),
+    auth: Type.Object(
+      {
+        /** HS256 key for tokens issued by `medtel-collector token issue`; created (0600) if missing. */
+        keyFile: Type.String({ minLength: 1, default: './data/token-signing.key' }),
+        /** A hospital's single sign-on, if tokens should also come from it. */
+        oidc: Type.Optional(
+          Type.Object(
+            {
+              issuer: Type.String({ minLength: 1 }),
+              jwksUrl: Type.String({ pattern: '^https?://', expected: "the https:// URL of the issuer's JWKS" }),
+              audience: Type.String({ minLength: 1 }),
+              /** Claim holding the medtel role (dotted path, e.g. realm_access.roles). */
+              roleClaim: Type.String({ default: 'role' }),
+            },
+            strict,
+          ),
+        ),
+      },
+      { ...strict, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(
@@ -43,6 +64,12 @@ export const CollectorConfigSchema = Type.Object(
 export type CollectorConfig = Static<typeof CollectorConfigSchema>;
 export type GatewayEntry = Static<typeof GatewayEntrySchema>;
 
+/** Relative paths in a config file are relative to that file (as for the agent), else to the working directory. */
 export function loadCollectorConfig(file?: string): CollectorConfig {
-  return file ? loadConfigFile(file, CollectorConfigSchema) : validateConfig({}, '(defaults)', CollectorConfigSchema);
+  if (!file) return validateConfig({}, '(defaults)', CollectorConfigSchema);
+  const config = loadConfigFile(file, CollectorConfigSchema);
+  const base = dirname(resolve(file));
+  config.store.path = config.store.path === ':memory:' ? config.store.path : resolve(base, config.store.path);
+  config.auth.keyFile = resolve(base, config.auth.keyFile);
+  return config;
 }

@@ -5,3 +5,5 @@ export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export type { Store, IngestItem, ApplyOutcome, DeviceRecord, TelemetryRow } from './store/store.js';
 export { buildApi } from './api/app.js';
 export { createCollectorMetrics } from './metrics.js';
+export { issueToken, loadOrCreateSigningKey, ROLES, PERMISSIONS, permissionsTableMarkdown, type Role } from './auth/index.js';
+export { AuditLog, describeVerifyResult } from './audit/index.js';

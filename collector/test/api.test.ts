@@ -2,10 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRETS, connectGateway, dataPayload, publishAcked, startTestCollector } from './collector-fixture.js';
 
 let collector: Awaited<ReturnType<typeof startTestCollector>>;
-const get = (url: string) => collector.api.inject({ method: 'GET', url });
+let viewer: string;
+const get = (url: string, token: string | null = viewer) =>
+  collector.api.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
 
 beforeAll(async () => {
   collector = await startTestCollector();
+  viewer = await collector.token('viewer');
   const client = await connectGateway(collector.mqttPort, 'gw-1', SECRETS['gw-1']);
   const birth = {
     v: 1,
@@ -105,6 +108,23 @@ describe('HTTP API', () => {
     );
     const params = doc.paths['/api/v1/devices/{id}/telemetry'].get.parameters.map((p: { name: string }) => p.name);
     expect(params).toEqual(expect.arrayContaining(['metric', 'from', 'to', 'limit', 'id']));
+  });
+
+  it('refuses the API without a valid token (401), and serves probes and the OpenAPI document without one', async () => {
+    for (const url of ['/api/v1/devices', '/api/v1/devices/gw-1.pump-1/telemetry', '/api/v1/gateways', '/api/v1/audit']) {
+      const res = await get(url, null);
+      expect(res.statusCode, url).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    }
+    expect((await get('/api/v1/devices', 'not.a.token')).statusCode).toBe(401);
+    for (const url of ['/healthz', '/readyz', '/metrics', '/api/v1/openapi.json']) expect((await get(url, null)).statusCode, url).toBe(200);
+  });
+
+  it('keeps the audit trail for administrators (403 for lower roles)', async () => {
+    expect((await get('/api/v1/audit')).statusCode).toBe(403);
+    const res = await get('/api/v1/audit', await collector.token('admin'));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ total: 0, items: [], head: { seq: 0 } });
   });
 
   it('serves health, readiness and Prometheus metrics', async () => {

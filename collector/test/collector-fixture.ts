@@ -3,12 +3,15 @@ import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLogger } from '@medtel/shared';
 import { hashSecret, loadCollectorConfig, startCollector, type RunningCollector } from '../dist/index.js';
+import { issueToken, loadOrCreateSigningKey, type Role } from '../dist/auth/index.js';
 import { tempDir } from '../../test/helpers.js';
 
 export const SECRETS = { 'gw-1': 'secret-one-0123456789', 'gw-2': 'secret-two-0123456789' } as const;
 
 /** A collector in this process on loopback ports chosen by the OS, its log captured. */
-export async function startTestCollector(): Promise<RunningCollector & { log: () => string; dir: string; close: () => Promise<void> }> {
+export async function startTestCollector(): Promise<
+  RunningCollector & { log: () => string; dir: string; token: (role: Role) => Promise<string>; close: () => Promise<void> }
+> {
   const dir = tempDir();
   let log = '';
   const destination = new Writable({
@@ -21,6 +24,7 @@ export async function startTestCollector(): Promise<RunningCollector & { log: ()
   config.mqtt.port = 0;
   config.http.port = 0;
   config.store.path = join(dir.path, 'collector.db');
+  config.auth.keyFile = join(dir.path, 'token-signing.key');
   config.gateways = [
     { id: 'gw-1', secretHash: await hashSecret(SECRETS['gw-1']) },
     { id: 'gw-2', site: 'bench', secretHash: await hashSecret(SECRETS['gw-2']) },
@@ -30,6 +34,7 @@ export async function startTestCollector(): Promise<RunningCollector & { log: ()
     ...collector,
     dir: dir.path,
     log: () => log,
+    token: async (role: Role) => issueToken(await loadOrCreateSigningKey(config.auth.keyFile), { sub: `test-${role}`, role, ttl: '1h' }),
     close: async () => {
       await collector.stop();
       dir.remove();

@@ -1,7 +1,9 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { MEDTEL_VERSION, type Logger } from '@medtel/shared';
+import { installAuth, type Verifier } from '../auth/index.js';
 import type { CollectorMetrics } from '../metrics.js';
+import { auditRoutes } from './audit.js';
 import type { Store } from '../store/store.js';
 import { deviceRoutes } from './devices.js';
 import { installErrorHandler } from './errors.js';
@@ -14,6 +16,8 @@ export interface ApiOptions {
   metrics: CollectorMetrics;
   logger: Logger;
   readiness?: Readiness;
+  /** Checks bearer tokens; every route declares the permission it needs (auth/roles.ts). */
+  verifier: Verifier;
 }
 
 /** The HTTP API (Fastify). Built without listening, so tests can use inject(). */
@@ -31,6 +35,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
       info: { title: 'medtel collector API', version: MEDTEL_VERSION, description: 'Device registry and telemetry of the medtel collector.' },
       tags: [
         { name: 'registry', description: 'Devices and gateways' },
@@ -38,6 +44,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       ],
     },
   });
+  // Before any route: the guard refuses routes that declare no permission.
+  installAuth(app, options.verifier);
   app.addSchema(ErrorBody);
   app.addSchema(Device);
   installErrorHandler(app);
@@ -50,7 +58,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     async (api) => {
       await api.register(deviceRoutes(options.store));
       await api.register(gatewayRoutes(options.store));
-      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      await api.register(auditRoutes(options.store));
+      api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },
   );

@@ -44,7 +44,10 @@ export const deviceRoutes =
 
     app.get<{ Querystring: DeviceListQuery }>(
       '/devices',
-      { schema: { summary: 'List devices', tags: ['registry'], querystring: DeviceListQuery, response: { 200: DeviceList, 400: ErrorBody } } },
+      {
+        config: { permission: 'registry:read' },
+        schema: { summary: 'List devices', tags: ['registry'], querystring: DeviceListQuery, response: { 200: DeviceList, 400: ErrorBody } },
+      },
       async (request) => {
         const { limit, offset, ...filter } = request.query;
         const { items, total } = await store.listDevices({ ...filter, limit, offset });
@@ -54,7 +57,10 @@ export const deviceRoutes =
 
     app.get<{ Params: DeviceParams }>(
       '/devices/:id',
-      { schema: { summary: 'One device', tags: ['registry'], params: DeviceParams, response: { 200: { $ref: 'Device#' }, ...errors } } },
+      {
+        config: { permission: 'registry:read' },
+        schema: { summary: 'One device', tags: ['registry'], params: DeviceParams, response: { 200: { $ref: 'Device#' }, ...errors } },
+      },
       async (request) => {
         const device = await store.getDevice(request.params.id);
         if (!device) throw notFound(`no device "${request.params.id}"; ids look like gateway.device (GET /api/v1/devices lists them)`);
@@ -65,6 +71,7 @@ export const deviceRoutes =
     app.get<{ Params: DeviceParams; Querystring: TelemetryQuery }>(
       '/devices/:id/telemetry',
       {
+        config: { permission: 'telemetry:read' },
         schema: {
           summary: "A device's readings, newest first",
           tags: ['telemetry'],
@@ -86,6 +93,7 @@ export const deviceRoutes =
     app.get<{ Params: DeviceParams; Querystring: AlarmQuery }>(
       '/devices/:id/alarms',
       {
+        config: { permission: 'telemetry:read' },
         schema: {
           summary: "A device's own alarms (start and end phases), newest first",
           tags: ['telemetry'],
@@ -106,6 +114,7 @@ export const deviceRoutes =
     app.get<{ Params: DeviceParams; Querystring: AlarmQuery }>(
       '/devices/:id/gaps',
       {
+        config: { permission: 'telemetry:read' },
         schema: {
           summary: 'Data the gateway had to drop for this device (outbox full, too old, purged), newest first',
           tags: ['telemetry'],

@@ -9,7 +9,10 @@ export const gatewayRoutes =
   async (app) => {
     app.get(
       '/gateways',
-      { schema: { summary: 'List gateways', tags: ['registry'], response: { 200: Type.Object({ items: Type.Array(Gateway) }) } } },
+      {
+        config: { permission: 'registry:read' },
+        schema: { summary: 'List gateways', tags: ['registry'], response: { 200: Type.Object({ items: Type.Array(Gateway) }) } },
+      },
       async () => {
         const items = await store.listGateways();
         return { items: items.map((g) => ({ ...g, stateAt: new Date(g.stateAt).toISOString(), lastSeen: new Date(g.lastSeen).toISOString() })) };

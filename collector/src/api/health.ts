@@ -11,7 +11,7 @@ export interface Readiness {
 export const healthRoutes =
   (store: Store, registry: Registry, readiness: Readiness): FastifyPluginAsync =>
   async (app) => {
-    const hide = { schema: { hide: true } };
+    const hide = { schema: { hide: true }, config: { public: true } };
     app.get('/healthz', hide, async () => ({ status: 'ok', version: MEDTEL_VERSION }));
     app.get('/readyz', hide, async (_request, reply) => {
       const results: Record<string, string> = {};

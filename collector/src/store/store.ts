@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
 
 /**
@@ -114,7 +115,12 @@ export interface StoreCounts {
   quarantined: number;
 }
 
+/** The audit trail as the API and CLI use it (see ../audit/audit-log.ts). */
+export type AuditTrail = Pick<AuditLog, 'append' | 'list' | 'verify' | 'head'>;
+
 export interface Store {
+  /** Append-only, hash-chained record of every change made through the API. */
+  readonly audit: AuditTrail;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { AUDIT_SCHEMA_SQL } from '../../audit/schema.js';
 
 /**
  * Versioned schema changes, applied in order at open; the applied version is
@@ -89,6 +90,7 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       CREATE INDEX gaps_device_from ON gaps (device_id, from_t);
     `,
   },
+  { version: 3, name: 'hash-chained audit trail', sql: AUDIT_SCHEMA_SQL },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -15,6 +15,7 @@ import type {
   TelemetryQuery,
   TelemetryRow,
 } from '../store.js';
+import { AuditLog } from '../../audit/audit-log.js';
 import { migrate } from './migrations.js';
 import { TelemetryTables } from './telemetry.js';
 
@@ -33,6 +34,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
   private readonly telemetry: TelemetryTables;
+  readonly audit: AuditLog;
   private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
   constructor(file: string) {
@@ -43,6 +45,7 @@ export class SqliteStore implements Store {
     migrate(this.db);
     this.stmt = this.prepare();
     this.telemetry = new TelemetryTables(this.db);
+    this.audit = new AuditLog(this.db);
   }
 
   private prepare() {
