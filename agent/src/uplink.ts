@@ -26,14 +26,21 @@ export interface UplinkOptions {
  * and aedes gains nothing past ~100 per connection), and deletes each row when
  * its PUBACK arrives.
  *
- * clean: false keeps our cmd/# subscription and mqtt.js's in-flight messages
- * across reconnects (mqtt.js resends them itself, with their callbacks). Its
- * fixed-period reconnect is switched off: we reconnect with jittered backoff so
- * a fleet does not return in one wave.
+ * The outbox, not mqtt.js, is the store of what is in flight: when a
+ * connection closes, every unacknowledged row is handed out again on the next
+ * one, oldest first (the collector drops what it already has). mqtt.js's
+ * client.reconnect() replaced its in-flight store with an empty one, so
+ * relying on it lost those messages until a restart, and its end() then
+ * waited for them for ever (both found by the collector-crash tests): each
+ * connection now gets a new client. clean: false keeps our cmd/#
+ * subscription. mqtt.js's fixed-period reconnect is off: we reconnect with
+ * jittered backoff so a fleet does not return in one wave.
  */
 export class Uplink {
   private client: MqttClient | undefined;
   private inflight = 0;
+  /** Counts connections; a publish callback from an earlier one no longer counts in the window. */
+  private session = 0;
   private stopping = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
@@ -56,9 +63,21 @@ export class Uplink {
   }
 
   start(): void {
+    this.connect();
+  }
+
+  /**
+   * One mqtt.js client per connection attempt: a closed client is ended and
+   * dropped, so no state of an earlier connection (its in-flight store, its
+   * pending callbacks) can leak into the next one. The outbox holds what is
+   * unacknowledged.
+   */
+  private connect(): void {
     const { url, site, gateway, secret } = this.options;
+    // A fresh will for each session: its sentAt says when this session began.
     const will: StateMessage = { v: PROTOCOL_VERSION, sentAt: Date.now(), state: 'offline' };
-    this.client = mqtt.connect(url, {
+    const session = ++this.session;
+    const client = mqtt.connect(url, {
       clientId: `medtel-agent-${gateway}`,
       username: gateway,
       password: secret,
@@ -70,10 +89,15 @@ export class Uplink {
       resubscribe: false,
       will: { topic: topics.state(site, gateway), payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
     });
-    const client = this.client;
-    client.on('connect', () => this.onConnect());
-    client.on('close', () => this.onClose());
+    this.client = client;
+    client.on('connect', () => {
+      if (session === this.session) this.onConnect();
+    });
+    client.on('close', () => {
+      if (session === this.session) this.onClose(client);
+    });
     client.on('error', (err) => {
+      if (session !== this.session) return;
       // Connection errors surface again as 'close'; CONNACK refusals are worth their own line.
       const code = (err as { code?: number }).code;
       if (code === 4 || code === 5) this.logger.error({ url: redact(url), code }, 'collector refused our credentials: check gateway id and secret');
@@ -112,7 +136,8 @@ export class Uplink {
         });
       });
     }
-    await client.endAsync(!clean);
+    // A clean DISCONNECT only when nothing is outstanding (mqtt.js would wait for it for ever).
+    await client.endAsync(!clean || this.inflight > 0);
     this.metrics.uplinkConnected.set(0);
   }
 
@@ -130,19 +155,20 @@ export class Uplink {
     this.pump();
   }
 
-  private onClose(): void {
+  private onClose(client: MqttClient): void {
     this.metrics.uplinkConnected.set(0);
     if (this.stopping) return;
+    // What was on the wire is unacknowledged: the next connection sends it again, oldest first.
+    this.session += 1;
+    this.inflight = 0;
+    this.outbox.unclaimAll();
+    client.end(true);
     const delay = this.backoff.next();
     this.metrics.uplinkConnects.inc({ result: 'failed' });
     this.logger.warn({ url: redact(this.options.url), retryInMs: delay }, 'not connected to collector; messages stay in the outbox');
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
-      if (this.stopping || !this.client) return;
-      // A fresh will for the new session (its sentAt says when this session began).
-      const will = this.client.options.will;
-      if (will) will.payload = Buffer.from(JSON.stringify({ v: PROTOCOL_VERSION, sentAt: Date.now(), state: 'offline' } satisfies StateMessage));
-      this.client.reconnect();
+      if (!this.stopping) this.connect();
     }, delay);
   }
 
@@ -167,7 +193,9 @@ export class Uplink {
     for (const row of rows) {
       this.inflight += 1;
       const started = performance.now();
+      const session = this.session;
       client.publish(row.topic, buildPayload(row, Date.now()), { qos: 1, retain: row.retain }, (err) => {
+        if (session !== this.session) return; // that connection is gone; the row was handed out again
         this.inflight -= 1;
         if (err) {
           // Only when mqtt.js gives up on the packet (client ended): the row stays
