@@ -113,6 +113,22 @@ describe('outbox (SQLite file on disk)', () => {
     expect(gaps[0].reason).toMatch(/outbox full/);
   });
 
+  it('extends one unsent gap per device through many eviction rounds, so gaps cannot fill the outbox', () => {
+    const o = open(fresh(), { maxBytes: 30_000 });
+    o.enqueue([alarm('p', 0)]);
+    for (let round = 0; round < 300; round++) {
+      o.enqueue([data('a', round * 10), data('b', round * 10)]);
+      o.flush();
+    }
+    const stats = o.stats();
+    expect(stats.byKind.gap).toBe(2);
+    expect(stats.byKind.alarm).toBe(1);
+    expect(stats.bytes).toBeLessThanOrEqual(30_000);
+    const gaps = o.claim(1000).filter((r) => r.kind === 'gap').map((r) => JSON.parse(r.body));
+    expect(gaps.reduce((n, g) => n + g.count, 0)).toBe((600 - (stats.byKind.data as number)) * 10);
+    expect(gaps.find((g) => g.device === 'a')).toMatchObject({ from: 0 });
+  });
+
   it('never evicts what was already handed to the uplink', () => {
     const o = open(fresh(), { maxBytes: 5_000 });
     o.enqueue([data('p', 1)]);

@@ -165,6 +165,8 @@ export class Outbox {
         'SELECT seq, topic, kind, body, retain, priority, bytes, created_at AS createdAt FROM outbox WHERE priority = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
       remove: ro ? undefined : db.prepare('DELETE FROM outbox WHERE seq = ?'),
+      unsentGaps: db.prepare("SELECT seq, body, bytes FROM outbox WHERE priority = 0 AND seq > ? AND kind = 'gap' AND device = ?"),
+      updateGap: ro ? undefined : db.prepare('UPDATE outbox SET body = ?, bytes = ?, readings = ?, t_from = ?, t_to = ? WHERE seq = ?'),
       oldestUnsent: db.prepare(
         "SELECT seq, kind, device, bytes, readings, t_from AS tFrom, t_to AS tTo, created_at AS createdAt FROM outbox WHERE priority = ? AND seq > ? AND kind != 'gap' ORDER BY seq LIMIT 500",
       ),
@@ -198,7 +200,7 @@ export class Outbox {
     try {
       seqs = this.db.transaction(() => {
         const out = this.insertAll(batch);
-        if (!this.unreported.empty) this.insertAll(this.gapMessages(this.unreported.drain()));
+        if (!this.unreported.empty) this.writeGaps(this.unreported.drain());
         this.enforceLimits(Date.now());
         return out;
       })();
@@ -238,10 +240,33 @@ export class Outbox {
     });
   }
 
-  private gapMessages(gaps: GapBody[]): OutboxMessage[] {
+  /**
+   * Records gaps in the outbox. A gap for the same device, kind and reason that
+   * is not yet on the wire is extended rather than joined by a new row, so a
+   * long outage under a full outbox yields one gap per device, not one per
+   * eviction round (those rows would themselves fill the outbox).
+   */
+  private writeGaps(gaps: GapBody[]): void {
+    if (gaps.length === 0) return;
+    this.options.onGaps?.(gaps);
     const topic = topics.gap(this.options.site, this.options.gateway);
-    if (gaps.length > 0) this.options.onGaps?.(gaps);
-    return gaps.map((g) => ({ topic, kind: 'gap', device: g.device, body: { ...g } }));
+    for (const gap of gaps) {
+      const pending = this.stmts.unsentGaps.all(this.cursors[0], gap.device) as Array<{ seq: number; body: string; bytes: number }>;
+      const same = pending.find((row) => {
+        const body = JSON.parse(row.body) as GapBody;
+        return body.kind === gap.kind && body.reason === gap.reason;
+      });
+      if (!same) {
+        this.insertAll([{ topic, kind: 'gap', device: gap.device, body: { ...gap }, readings: { count: gap.count, from: gap.from, to: gap.to } }]);
+        continue;
+      }
+      const old = JSON.parse(same.body) as GapBody;
+      const merged: GapBody = { ...old, count: old.count + gap.count, from: Math.min(old.from, gap.from), to: Math.max(old.to, gap.to) };
+      const body = JSON.stringify(merged);
+      const bytes = Buffer.byteLength(body) + topic.length;
+      (this.stmts.updateGap as Database.Statement).run(body, bytes, merged.count, merged.from, merged.to, same.seq);
+      this.bytes += bytes - same.bytes;
+    }
   }
 
   /**
@@ -271,7 +296,7 @@ export class Outbox {
     if (maxAgeMs) evict('max_age', `older than the outbox age limit (${Math.round(maxAgeMs / 1000)} s)`, (row) => row.createdAt >= now - maxAgeMs);
     if (maxBytes && this.bytes > maxBytes)
       evict('max_bytes', `outbox full (limit ${maxBytes} bytes): oldest unsent evicted`, () => this.bytes <= maxBytes * LOW_WATER);
-    if (!tally.empty) this.insertAll(this.gapMessages(tally.drain()));
+    if (!tally.empty) this.writeGaps(tally.drain());
   }
 
   /** Deletes one unsent row and accounts for it: bytes, gap tally, drop counters. Inside a transaction. */
@@ -348,7 +373,7 @@ export class Outbox {
         messages += 1;
         if (row.kind === 'data') readings += row.readings;
       }
-      this.insertAll(this.gapMessages(tally.drain()));
+      this.writeGaps(tally.drain());
     })();
     return { messages, readings };
   }
