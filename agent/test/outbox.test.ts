@@ -124,7 +124,10 @@ describe('outbox (SQLite file on disk)', () => {
     expect(stats.byKind.gap).toBe(2);
     expect(stats.byKind.alarm).toBe(1);
     expect(stats.bytes).toBeLessThanOrEqual(30_000);
-    const gaps = o.claim(1000).filter((r) => r.kind === 'gap').map((r) => JSON.parse(r.body));
+    const gaps = o
+      .claim(1000)
+      .filter((r) => r.kind === 'gap')
+      .map((r) => JSON.parse(r.body));
     expect(gaps.reduce((n, g) => n + g.count, 0)).toBe((600 - (stats.byKind.data as number)) * 10);
     expect(gaps.find((g) => g.device === 'a')).toMatchObject({ from: 0 });
   });
