@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bench, countReadings, inspectCollector, seededRandom, sleep, waitFor } from './harness.js';
+import { Bench, countReadings, inspectCollector, seededRandom, sleep, waitFor, expectExactlyOnceInOrder } from './harness.js';
 
 /**
  * The agent SIGKILLed 20 times at random moments while ten pumps stream
@@ -67,15 +67,7 @@ describe('agent killed (SIGKILL) at random moments while pumps stream', () => {
     );
     expect(phases.startup).toBeGreaterThan(0);
     expect(phases.running).toBeGreaterThan(0);
-    expect(outbox.rows).toBe(0);
-    // Exactly once: seqs 1..max, no hole, and max is the last seq the agent ever gave out.
-    expect({ missing: got.missing, missingCount: got.missingCount }).toEqual({ missing: [], missingCount: 0 });
-    expect(got.minSeq).toBe(1);
-    expect(got.maxSeq).toBe(outbox.maxSeq);
-    expect(got.messages).toBe(got.maxSeq);
-    expect(got.incomplete).toEqual([]);
-    expect(got.duplicateReadings).toBe(0);
-    expect({ outOfOrder: got.outOfOrder, count: got.outOfOrderCount }).toEqual({ outOfOrder: [], count: 0 });
+    expectExactlyOnceInOrder(got, outbox);
     expect(got.readings).toBeGreaterThanOrEqual(MIN_READINGS);
     expect(got.readings).toBe((got.byKind.data ?? 0) * 12);
     expect(Object.keys(got.readingsByDevice)).toHaveLength(10);

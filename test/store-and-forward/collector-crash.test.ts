@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bench, countReadings, inspectCollector, seededRandom, sleep, waitFor } from './harness.js';
+import { Bench, countReadings, inspectCollector, seededRandom, sleep, waitFor, expectExactlyOnceInOrder } from './harness.js';
 
 /**
  * The collector SIGKILLed 5 times mid-stream (commits and PUBACKs in flight)
@@ -68,14 +68,7 @@ describe('collector killed (SIGKILL) mid-stream and restarted on the same port a
       `collector-crash seed ${SEED}: down for ${downFor.join(', ')} ms; ${got.messages} messages (seq ${got.minSeq}..${got.maxSeq}, agent's last ${outbox.maxSeq}), ` +
         `${got.readings} readings, kinds ${JSON.stringify(got.byKind)}`,
     );
-    expect(outbox.rows).toBe(0);
-    expect({ missing: got.missing, missingCount: got.missingCount }).toEqual({ missing: [], missingCount: 0 });
-    expect(got.minSeq).toBe(1);
-    expect(got.maxSeq).toBe(outbox.maxSeq);
-    expect(got.messages).toBe(got.maxSeq);
-    expect(got.incomplete).toEqual([]);
-    expect(got.duplicateReadings).toBe(0);
-    expect({ outOfOrder: got.outOfOrder, count: got.outOfOrderCount }).toEqual({ outOfOrder: [], count: 0 });
+    expectExactlyOnceInOrder(got, outbox);
     expect(got.readings).toBe((got.byKind.data ?? 0) * 12);
     expect(Object.keys(got.readingsByDevice)).toHaveLength(8);
   }, 150_000);

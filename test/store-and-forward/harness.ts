@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,17 +15,8 @@ import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from '../hel
 export const READINGS_PER_POLL = 12;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulators' seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */
+export { seededRandom } from '@medtel/simulators';
 
 export interface PumpSpec {
   id: string;
@@ -449,3 +441,19 @@ export function countReadings(dbFile: string): number {
 }
 
 export { freePort, getJson, waitFor };
+
+/**
+ * The delivery promise, counted on the collector's store: every seq the agent
+ * gave out (1..its last) stored exactly once, each data message whole, no
+ * reading twice, and per device and metric in time order; the outbox empty.
+ */
+export function expectExactlyOnceInOrder(got: ReturnType<typeof inspectCollector>, outbox: { rows: number; maxSeq: number }): void {
+  expect(outbox.rows).toBe(0);
+  expect({ missing: got.missing, missingCount: got.missingCount }).toEqual({ missing: [], missingCount: 0 });
+  expect(got.minSeq).toBe(1);
+  expect(got.maxSeq).toBe(outbox.maxSeq);
+  expect(got.messages).toBe(got.maxSeq);
+  expect(got.incomplete).toEqual([]);
+  expect(got.duplicateReadings).toBe(0);
+  expect({ outOfOrder: got.outOfOrder, count: got.outOfOrderCount }).toEqual({ outOfOrder: [], count: 0 });
+}

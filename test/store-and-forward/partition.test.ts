@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TcpProxy, startTcpProxy } from '../tcp-proxy.js';
-import { Bench, type OutboxStats, countReadings, inspectCollector, sleep, waitFor } from './harness.js';
+import { Bench, type OutboxStats, countReadings, inspectCollector, sleep, waitFor, expectExactlyOnceInOrder } from './harness.js';
 
 /**
  * agent -> TCP proxy -> collector, and the proxy black-holes the network for
@@ -89,14 +89,7 @@ describe('network partition between agent and collector (black hole, 30 s)', () 
     console.log(
       `partition: cut ${CUT_MS} ms; outbox peaked at ${Math.max(...rows)} rows; ${got.messages} messages (seq ${got.minSeq}..${got.maxSeq}, agent's last ${outbox.maxSeq}), ${got.readings} readings`,
     );
-    expect(outbox.rows).toBe(0);
-    expect({ missing: got.missing, missingCount: got.missingCount }).toEqual({ missing: [], missingCount: 0 });
-    expect(got.minSeq).toBe(1);
-    expect(got.maxSeq).toBe(outbox.maxSeq);
-    expect(got.messages).toBe(got.maxSeq);
-    expect(got.incomplete).toEqual([]);
-    expect(got.duplicateReadings).toBe(0);
-    expect({ outOfOrder: got.outOfOrder, count: got.outOfOrderCount }).toEqual({ outOfOrder: [], count: 0 });
+    expectExactlyOnceInOrder(got, outbox);
 
     const db = new Database(bench.collectorDb, { readonly: true });
     try {
