@@ -116,6 +116,23 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       await store.close();
     });
 
+    it('applies a registry edit only at the expected version, and audits it in the same transaction', async () => {
+      const { store } = await open();
+      await store.apply([birth(1)]);
+      const actor = { sub: 'alice', role: 'technician' as const };
+      expect(await store.updateDevice('gw-9.none', { location: 'x' }, 1, actor)).toEqual({ ok: false, reason: 'not_found' });
+      const done = await store.updateDevice('gw-1.pump-1', { location: 'ICU 3', lifecycle: 'out-of-service' }, 1, actor, 'sent for repair');
+      expect(done).toMatchObject({ ok: true, device: { location: 'ICU 3', lifecycle: 'out-of-service', version: 2 } });
+      expect(await store.updateDevice('gw-1.pump-1', { location: 'OR 1' }, 1, actor)).toEqual({ ok: false, reason: 'stale', current: 2 });
+      // A birth (identity from the device) keeps what people edited.
+      await store.apply([birth(2, 'SN-2')]);
+      expect(await store.getDevice('gw-1.pump-1')).toMatchObject({ serial: 'SN-2', location: 'ICU 3', version: 2 });
+      expect(store.audit.list().items.map((e) => [e.actor, e.action, e.oldValue, e.newValue, e.reason])).toEqual([
+        ['alice', 'device:update', { location: null, lifecycle: 'active' }, { location: 'ICU 3', lifecycle: 'out-of-service' }, 'sent for repair'],
+      ]);
+      await store.close();
+    });
+
     it('lists devices with filters and pagination', async () => {
       const { store } = await open();
       await store.apply([birth(1), data(2, [reading(1, 1)], 'pump-2'), data(3, [reading(1, 1)], 'pump-3', 'gw-2')]);

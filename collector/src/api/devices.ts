@@ -1,7 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { DeviceRecord, Store, TelemetryRow } from '../store/store.js';
-import { badParameter, notFound } from './errors.js';
-import { AlarmQuery, DeviceAlarms, DeviceGaps, DeviceList, DeviceListQuery, DeviceParams, ErrorBody, Telemetry, TelemetryQuery } from './schemas.js';
+import { HttpError, badParameter, notFound } from './errors.js';
+import {
+  AlarmQuery,
+  DeviceAlarms,
+  DeviceGaps,
+  DevicePatchBody,
+  DeviceList,
+  DeviceListQuery,
+  DeviceParams,
+  ErrorBody,
+  Telemetry,
+  TelemetryQuery,
+} from './schemas.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -61,10 +72,44 @@ export const deviceRoutes =
         config: { permission: 'registry:read' },
         schema: { summary: 'One device', tags: ['registry'], params: DeviceParams, response: { 200: { $ref: 'Device#' }, ...errors } },
       },
-      async (request) => {
+      async (request, reply) => {
         const device = await store.getDevice(request.params.id);
         if (!device) throw notFound(`no device "${request.params.id}"; ids look like gateway.device (GET /api/v1/devices lists them)`);
+        reply.header('etag', `"${device.version}"`);
         return deviceView(device);
+      },
+    );
+
+    app.patch<{ Params: DeviceParams; Body: DevicePatchBody }>(
+      '/devices/:id',
+      {
+        config: { permission: 'registry:write' },
+        schema: {
+          summary: "Edit a device's asset tag, location, department or lifecycle (audited; If-Match: its version)",
+          tags: ['registry'],
+          params: DeviceParams,
+          body: DevicePatchBody,
+          response: { 200: { $ref: 'Device#' }, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 428: ErrorBody },
+        },
+      },
+      async (request, reply) => {
+        const ifMatch = request.headers['if-match'];
+        const expected = typeof ifMatch === 'string' ? Number(ifMatch.replace(/^W\//, '').replaceAll('"', '')) : Number.NaN;
+        if (!Number.isInteger(expected)) {
+          throw new HttpError(
+            428,
+            'Precondition Required',
+            'send If-Match with the version you read (the ETag of GET /devices/{id}), so that two people cannot overwrite each other',
+          );
+        }
+        const { reason, ...patch } = request.body;
+        const user = request.user as { sub: string; role: 'viewer' | 'technician' | 'clinician' | 'admin' };
+        const outcome = await store.updateDevice(request.params.id, patch, expected, user, reason);
+        if (!outcome.ok && outcome.reason === 'not_found') throw notFound(`no device "${request.params.id}"`);
+        if (!outcome.ok)
+          throw new HttpError(409, 'Conflict', `the device was changed meanwhile (now version ${outcome.current}); read it again and re-apply your edit`);
+        reply.header('etag', `"${outcome.device.version}"`);
+        return deviceView(outcome.device);
       },
     );
 

@@ -32,7 +32,8 @@ export function installErrorHandler(app: FastifyInstance): void {
         first?.keyword === 'additionalProperties'
           ? String((first.params as { additionalProperty?: string }).additionalProperty)
           : (first?.instancePath.replace(/^\//, '') ?? '');
-      const text = first?.keyword === 'additionalProperties' ? 'unknown parameter' : (first?.message ?? 'invalid');
+      const unknown = fe.validationContext === 'body' ? 'unknown field' : 'unknown parameter';
+      const text = first?.keyword === 'additionalProperties' ? unknown : (first?.message ?? 'invalid');
       return reply.code(400).send({ error: 'Bad Request', message: `${where} "${parameter}": ${text}`, parameter });
     }
     const status = fe.statusCode ?? 500;

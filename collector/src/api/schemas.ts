@@ -41,6 +41,11 @@ export const Device = Type.Object(
     firstSeen: Iso,
     lastSeen: Iso,
     metrics: Type.Array(MetricInfo),
+    assetTag: Nullable(Type.String()),
+    location: Nullable(Type.String()),
+    department: Nullable(Type.String()),
+    lifecycle: Type.String({ description: 'active, out-of-service or retired' }),
+    version: Type.Integer({ description: 'Send it back in If-Match to edit the device (also the ETag)' }),
   },
   { $id: 'Device' },
 );
@@ -125,9 +130,24 @@ export const TelemetryQuery = Type.Object(
   strict,
 );
 
+const EditableText = Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()]);
+
+export const DevicePatchBody = Type.Object(
+  {
+    assetTag: Type.Optional(EditableText),
+    location: Type.Optional(EditableText),
+    department: Type.Optional(EditableText),
+    lifecycle: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('out-of-service'), Type.Literal('retired')])),
+    /** Why, for the audit trail. */
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
 export const DeviceParams = Type.Object({ id: Type.String({ maxLength: 200 }) }, strict);
 
 export type DeviceListQuery = Static<typeof DeviceListQuery>;
 export type TelemetryQuery = Static<typeof TelemetryQuery>;
 export type DeviceParams = Static<typeof DeviceParams>;
+export type DevicePatchBody = Static<typeof DevicePatchBody>;
 export type AlarmQuery = Static<typeof AlarmQuery>;

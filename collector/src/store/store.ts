@@ -48,7 +48,28 @@ export interface DeviceRecord {
   firstSeen: number;
   lastSeen: number;
   gatewayState: string | null;
+  assetTag: string | null;
+  location: string | null;
+  department: string | null;
+  lifecycle: string;
+  /** Increases with every edit through the API; an edit must name the version it read. */
+  version: number;
 }
+
+/** Registry fields a person edits (identity comes from the device's birth). */
+export interface DevicePatch {
+  assetTag?: string | null;
+  location?: string | null;
+  department?: string | null;
+  lifecycle?: 'active' | 'out-of-service' | 'retired';
+}
+
+export interface Actor {
+  sub: string;
+  role: 'viewer' | 'technician' | 'clinician' | 'admin';
+}
+
+export type UpdateOutcome = { ok: true; device: DeviceRecord } | { ok: false; reason: 'not_found' } | { ok: false; reason: 'stale'; current: number };
 
 export interface DeviceQuery {
   gateway?: string;
@@ -125,6 +146,11 @@ export interface Store {
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;
   getDevice(id: string): Promise<DeviceRecord | undefined>;
+  /**
+   * Applies a registry edit if the device is still at `expectedVersion`, and
+   * records it in the audit trail (old and new values) in the same transaction.
+   */
+  updateDevice(id: string, patch: DevicePatch, expectedVersion: number, actor: Actor, reason?: string): Promise<UpdateOutcome>;
   /** Newest first. */
   queryTelemetry(deviceId: string, query: TelemetryQuery): Promise<TelemetryRow[]>;
   /** Device alarm phases as the gateway reported them, newest first. */

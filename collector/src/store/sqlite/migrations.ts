@@ -91,6 +91,17 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
     `,
   },
   { version: 3, name: 'hash-chained audit trail', sql: AUDIT_SCHEMA_SQL },
+  {
+    version: 4,
+    name: 'registry fields people edit, with a version for optimistic concurrency',
+    sql: `
+      ALTER TABLE devices ADD COLUMN asset_tag TEXT;
+      ALTER TABLE devices ADD COLUMN location TEXT;
+      ALTER TABLE devices ADD COLUMN department TEXT;
+      ALTER TABLE devices ADD COLUMN lifecycle TEXT NOT NULL DEFAULT 'active';
+      ALTER TABLE devices ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

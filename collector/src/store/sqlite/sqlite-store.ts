@@ -3,8 +3,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { deviceKey } from '@medtel/shared';
 import type {
+  Actor,
   AlarmRecord,
+  DevicePatch,
   GapRecord,
+  UpdateOutcome,
   ApplyOutcome,
   DeviceQuery,
   DeviceRecord,
@@ -187,6 +190,41 @@ export class SqliteStore implements Store {
   }
 
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
+    return this.deviceById(id);
+  }
+
+  async updateDevice(id: string, patch: DevicePatch, expectedVersion: number, actor: Actor, reason?: string): Promise<UpdateOutcome> {
+    return this.db.transaction((): UpdateOutcome => {
+      const row = this.db.prepare('SELECT asset_tag, location, department, lifecycle, version FROM devices WHERE id = ?').get(id) as Row | undefined;
+      if (!row) return { ok: false, reason: 'not_found' };
+      if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
+      const columns: Record<keyof DevicePatch, string> = { assetTag: 'asset_tag', location: 'location', department: 'department', lifecycle: 'lifecycle' };
+      const oldValue: Record<string, unknown> = {};
+      const newValue: Record<string, unknown> = {};
+      for (const [field, column] of Object.entries(columns) as Array<[keyof DevicePatch, string]>) {
+        if (patch[field] === undefined || patch[field] === row[column]) continue;
+        oldValue[field] = row[column];
+        newValue[field] = patch[field];
+      }
+      if (Object.keys(newValue).length > 0) {
+        const sets = Object.keys(newValue).map((f) => `${columns[f as keyof DevicePatch]} = @${f}`);
+        this.db.prepare(`UPDATE devices SET ${sets.join(', ')}, version = version + 1 WHERE id = @id`).run({ ...newValue, id });
+        this.audit.append({
+          actor: actor.sub,
+          role: actor.role,
+          action: 'device:update',
+          objectType: 'device',
+          objectId: id,
+          oldValue,
+          newValue,
+          reason: reason ?? null,
+        });
+      }
+      return { ok: true, device: this.deviceById(id) as DeviceRecord };
+    })();
+  }
+
+  private deviceById(id: string): DeviceRecord | undefined {
     const row = this.db.prepare('SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway WHERE d.id = ?').get(id) as
       | Row
       | undefined;
@@ -274,5 +312,10 @@ function toDevice(r: Row): DeviceRecord {
     firstSeen: r.first_seen as number,
     lastSeen: r.last_seen as number,
     gatewayState: (r.gateway_state as string | null) ?? null,
+    assetTag: r.asset_tag as string | null,
+    location: r.location as string | null,
+    department: r.department as string | null,
+    lifecycle: r.lifecycle as string,
+    version: r.version as number,
   };
 }
