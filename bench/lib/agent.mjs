@@ -8,10 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { track } from './cleanup.mjs';
 import { parsePrometheus } from './collector-metrics.mjs';
 import { freePort, HOST } from './net.mjs';
-import { captureLog } from './process-log.mjs';
+import { supervise } from './supervised.mjs';
 import { withTimeout } from './timing.mjs';
 
 const require = createRequire(import.meta.url);
@@ -67,78 +66,34 @@ export async function startAgent(dir, { site, gateway, mqttPort, stateDir, windo
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
-  track(child);
-  let onReady;
   let connectedAt;
   let startedAt;
-  const log = captureLog(child, join(dir, 'agent.log'), {
+  const proc = await supervise(child, {
+    name: 'agent',
+    dir,
+    readyMsg: 'agent started',
+    readyTimeoutMs: 30_000,
     onEntry: (entry) => {
-      if (entry.msg === 'agent started') {
-        startedAt ??= Date.now();
-        onReady();
-      }
+      if (entry.msg === 'agent started') startedAt ??= Date.now();
       if (entry.msg === 'connected to collector') connectedAt ??= Date.now();
     },
   });
-  const ready = new Promise((resolveReady, rejectReady) => {
-    onReady = resolveReady;
-    child.once('exit', (code, signal) =>
-      rejectReady(new Error(`agent exited before it was ready (code ${code}, signal ${signal}): ${log.stderr.trim().slice(-2000)}`)),
-    );
-  });
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  await withTimeout(ready, 30_000, 'waiting for the agent to start');
-
-  let stopping = false;
-  let exitedEarly = false;
-  const unexpectedExit = exited.then(({ code, signal }) => {
-    if (stopping) return undefined;
-    exitedEarly = true;
-    return new Error(`agent exited during the run (code ${code}, signal ${signal}): ${log.stderr.trim().slice(-2000)}`);
-  });
   const httpUrl = `http://${HOST}:${httpPort}`;
-  return {
-    child,
-    pid: child.pid,
-    httpUrl,
-    configPath,
-    spawnedAt,
-    get startedAt() {
-      return startedAt;
-    },
-    get connectedAt() {
-      return connectedAt;
-    },
-    log,
-    exited,
-    unexpectedExit,
-    get exitedEarly() {
-      return exitedEarly;
-    },
-    /** GET /readyz: {status, outbox: {rows, bytes, oldestCreatedAt, byKind}, uplink}. */
-    async readyz() {
-      const res = await withTimeout(fetch(`${httpUrl}/readyz`), 5000, 'GET agent /readyz');
-      return res.json();
-    },
-    /** GET /metrics, parsed: [{name, labels, value}]. */
-    async metrics() {
-      const res = await withTimeout(fetch(`${httpUrl}/metrics`), 5000, 'GET agent /metrics');
-      if (!res.ok) throw new Error(`GET agent /metrics: HTTP ${res.status}`);
-      return parsePrometheus(await res.text());
-    },
-    /** SIGTERM, then SIGKILL after 10 s; resolves to {code, signal, timedOut?}. */
-    async stop() {
-      stopping = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      let result;
-      try {
-        result = await withTimeout(exited, 10_000, 'waiting for the agent to stop on SIGTERM');
-      } catch {
-        child.kill('SIGKILL');
-        result = { ...(await exited), timedOut: true };
-      }
-      await log.end();
-      return result;
-    },
+  /** GET /readyz: {status, outbox: {rows, bytes, oldestCreatedAt}, uplink}. */
+  const readyz = async () => (await withTimeout(fetch(`${httpUrl}/readyz`), 5000, 'GET agent /readyz')).json();
+  /** GET /metrics, parsed: [{name, labels, value}]. */
+  const metrics = async () => {
+    const res = await withTimeout(fetch(`${httpUrl}/metrics`), 5000, 'GET agent /metrics');
+    if (!res.ok) throw new Error(`GET agent /metrics: HTTP ${res.status}`);
+    return parsePrometheus(await res.text());
   };
+  return Object.defineProperties(proc, {
+    httpUrl: { value: httpUrl, enumerable: true },
+    configPath: { value: configPath, enumerable: true },
+    spawnedAt: { value: spawnedAt, enumerable: true },
+    startedAt: { get: () => startedAt, enumerable: true },
+    connectedAt: { get: () => connectedAt, enumerable: true },
+    readyz: { value: readyz, enumerable: true },
+    metrics: { value: metrics, enumerable: true },
+  });
 }

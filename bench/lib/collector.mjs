@@ -8,10 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { track } from './cleanup.mjs';
 import { freePort, HOST } from './net.mjs';
-import { captureLog } from './process-log.mjs';
-import { withTimeout } from './timing.mjs';
+import { supervise } from './supervised.mjs';
 
 const require = createRequire(import.meta.url);
 const COLLECTOR_CLI = join(dirname(require.resolve('@medtel/collector')), 'cli.js');
@@ -53,55 +51,6 @@ export async function startCollector(dir, gateways, { profileDir } = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
-  track(child);
-  let onReady;
-  const log = captureLog(child, join(dir, 'collector.log'), {
-    onEntry: (entry) => {
-      if (entry.msg === 'collector started') onReady();
-    },
-  });
-  const ready = new Promise((resolveReady, rejectReady) => {
-    onReady = resolveReady;
-    child.once('exit', (code, signal) =>
-      rejectReady(new Error(`collector exited before it was ready (code ${code}, signal ${signal}): ${log.stderr.trim().slice(-2000)}`)),
-    );
-  });
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  await withTimeout(ready, 20_000, 'waiting for the collector to start');
-
-  let stopping = false;
-  let exitedEarly = false;
-  const unexpectedExit = exited.then(({ code, signal }) => {
-    if (stopping) return undefined;
-    exitedEarly = true;
-    return new Error(`collector exited during the run (code ${code}, signal ${signal}): ${log.stderr.trim().slice(-2000)}`);
-  });
-  return {
-    child,
-    pid: child.pid,
-    mqttPort,
-    httpUrl: `http://${HOST}:${httpPort}`,
-    dbPath,
-    configPath,
-    log,
-    exited,
-    unexpectedExit,
-    get exitedEarly() {
-      return exitedEarly;
-    },
-    /** SIGTERM, then SIGKILL after 10 s; resolves to {code, signal, timedOut?}. */
-    async stop() {
-      stopping = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      let result;
-      try {
-        result = await withTimeout(exited, 10_000, 'waiting for the collector to stop on SIGTERM');
-      } catch {
-        child.kill('SIGKILL');
-        result = { ...(await exited), timedOut: true };
-      }
-      await log.end();
-      return result;
-    },
-  };
+  const proc = await supervise(child, { name: 'collector', dir, readyMsg: 'collector started', readyTimeoutMs: 20_000 });
+  return Object.assign(proc, { mqttPort, httpUrl: `http://${HOST}:${httpPort}`, dbPath, configPath });
 }
