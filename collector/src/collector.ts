@@ -12,6 +12,8 @@ import type { Store } from './store/store.js';
 export interface RunningCollector {
   store: Store;
   broker: BrokerHandle;
+  /** Listen here (onStored) for data once it is durable. */
+  ingestor: Ingestor;
   api: FastifyInstance;
   metrics: CollectorMetrics;
   logger: Logger;
@@ -59,6 +61,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     return {
       store,
       broker: b,
+      ingestor,
       api: a,
       metrics,
       logger,

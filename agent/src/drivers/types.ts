@@ -27,9 +27,31 @@ export interface DeviceSink {
   identity(identity: Partial<Record<IdentityField, string>>): void;
 }
 
+/** A diagnostic test as the collector asks for it (command `diagnostics`); the profile defines what it does. */
+export interface DiagnosticRequest {
+  /** Name of a test in the device profile's `diagnostics` section. */
+  test: string;
+  args?: Record<string, unknown>;
+  /** The driver must settle within this time, with an error if the device did not answer. */
+  timeoutMs: number;
+}
+
+export interface DiagnosticOutcome {
+  ok: boolean;
+  /** What the device reported (e.g. { selfTest: 'pass', code: 0 }). */
+  result?: Record<string, unknown>;
+  /** Why the test could not run or failed, in words an engineer can act on. */
+  error?: string;
+}
+
 export interface DeviceSession {
   /** Stops polling and closes the connection; resolves when the socket is closed. */
   stop(): Promise<void>;
+  /**
+   * Runs a diagnostic test through the device's protocol, as its profile
+   * defines it. Absent when the driver supports none.
+   */
+  diagnose?(request: DiagnosticRequest): Promise<DiagnosticOutcome>;
 }
 
 export interface DeviceSpec<C> {

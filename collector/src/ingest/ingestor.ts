@@ -19,6 +19,7 @@ export class Ingestor {
   private committing = false;
   private scheduled = false;
   private idle: Array<() => void> = [];
+  private listeners: Array<(items: IngestItem[]) => void> = [];
 
   constructor(
     private readonly store: Store,
@@ -43,6 +44,19 @@ export class Ingestor {
     });
   }
 
+  /**
+   * Called after each commit with the items newly stored (duplicates left
+   * out), in arrival order. Alert rules, live streams and command results
+   * listen here, so they only ever see data that is durable.
+   * A listener that throws is logged and does not affect ingest.
+   */
+  onStored(listener: (items: IngestItem[]) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
   /** Resolves when nothing is queued or committing (for orderly shutdown). */
   flushed(): Promise<void> {
     if (!this.committing && !this.scheduled && this.queue.length === 0) return Promise.resolve();
@@ -65,6 +79,7 @@ export class Ingestor {
           this.count(p.item, outcome);
           p.resolve(outcome);
         });
+        this.notify(batch.filter((_, i) => outcomes[i] === 'stored').map((p) => p.item));
       } catch (err) {
         // Nothing in the batch is acknowledged: gateways keep the messages and send them again.
         this.metrics.commitErrors.inc();
@@ -74,6 +89,17 @@ export class Ingestor {
     }
     this.committing = false;
     for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  private notify(items: IngestItem[]): void {
+    if (items.length === 0) return;
+    for (const listener of this.listeners) {
+      try {
+        listener(items);
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'ingest listener failed');
+      }
+    }
   }
 
   private count(item: IngestItem, outcome: ApplyOutcome): void {
