@@ -1,7 +1,8 @@
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { MEDTEL_VERSION, type Logger } from '@medtel/shared';
-import { installAuth, type Verifier } from '../auth/index.js';
+import { installAuth, type GuardedRoute, type Verifier } from '../auth/index.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { auditRoutes } from './audit.js';
 import type { Store } from '../store/store.js';
@@ -20,6 +21,16 @@ export interface ApiOptions {
   verifier: Verifier;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with the permission it needs (filled as routes register). */
+    guardedRoutes: GuardedRoute[];
+  }
+}
+
+/** Where the interactive API documentation is served (public, like the OpenAPI document). */
+export const DOCS_PAGE = '/api/docs';
+
 /** The HTTP API (Fastify). Built without listening, so tests can use inject(). */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -28,6 +39,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Per-request lines would drown the log at dashboard polling rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    // On stop, long-lived connections (event streams, keep-alive) must not hold shutdown open.
+    forceCloseConnections: true,
     // Unknown query parameters are errors, not silently dropped: a typo like
     // ?metirc=rate should not return every metric.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
@@ -45,7 +58,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     },
   });
   // Before any route: the guard refuses routes that declare no permission.
-  installAuth(app, options.verifier);
+  const routes = installAuth(app, options.verifier, { publicPrefixes: [DOCS_PAGE] });
+  app.decorate('guardedRoutes', routes);
+  // The interactive docs page: static assets shipped in the package (no CDN;
+  // hospital networks are often offline). "Authorize" takes a bearer token.
+  await app.register(swaggerUi, { routePrefix: DOCS_PAGE, uiConfig: { deepLinking: true, persistAuthorization: false } });
   app.addSchema(ErrorBody);
   app.addSchema(Device);
   installErrorHandler(app);

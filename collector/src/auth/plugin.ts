@@ -15,6 +15,15 @@ declare module 'fastify' {
   }
 }
 
+/** One registered route and who may call it, as the guard sees it (for tests and docs). */
+export interface GuardedRoute {
+  method: string;
+  url: string;
+  /** The permission it needs; undefined for public routes and for misdeclared ones (refused to all). */
+  permission?: Permission;
+  public: boolean;
+}
+
 /** What installAuth needs from a verifier (TokenVerifier, or a stand-in in tests). */
 export interface Verifier {
   verify(token: string): Promise<AuthUser>;
@@ -32,12 +41,21 @@ const REALM = 'Bearer realm="medtel-collector"';
  * permission) is refused for everyone, admins included, and logged at
  * registration so the mistake is found before anyone depends on the route.
  */
-export function installAuth(app: FastifyInstance, verifier: Verifier): void {
+export function installAuth(app: FastifyInstance, verifier: Verifier, options: { publicPrefixes?: string[] } = {}): GuardedRoute[] {
   app.decorateRequest('user', null);
+  const table: GuardedRoute[] = [];
 
   app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String);
+    // Routes a third-party plugin registers (the API docs page) cannot declare
+    // our config; they are made public here, by an explicit list of prefixes.
+    if (options.publicPrefixes?.some((prefix) => route.url === prefix || route.url.startsWith(`${prefix}/`))) {
+      route.config = { ...(route.config as object), public: true };
+    }
     const config = route.config as { permission?: unknown; public?: unknown } | undefined;
-    if (config?.public === true || isPermission(config?.permission)) return;
+    const permission = isPermission(config?.permission) ? config.permission : undefined;
+    for (const method of methods) table.push({ method, url: route.url, permission, public: config?.public === true });
+    if (config?.public === true || permission !== undefined) return;
     const what = config?.permission === undefined ? 'declares no permission' : `declares unknown permission "${String(config.permission)}"`;
     app.log.warn({ route: route.url, method: route.method }, `route ${String(route.method)} ${route.url} ${what}; every request to it will be refused`);
   });
@@ -73,6 +91,7 @@ export function installAuth(app: FastifyInstance, verifier: Verifier): void {
       return forbidden(reply, `needs role ${PERMISSIONS[permission]} or higher`);
     }
   });
+  return table;
 }
 
 /** The caller of a guarded route; throws on a public route, where there is none. */

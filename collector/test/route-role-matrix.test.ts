@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PERMISSIONS, ROLES, roleAtLeast, type Role } from '../dist/auth/index.js';
+import { startTestCollector } from './collector-fixture.js';
+
+/**
+ * Every route, every role, over real HTTP: the guard's table is the list of
+ * routes, so a route added later is walked without editing this file.
+ * Path parameters name things that do not exist, and bodies are empty, so an
+ * allowed call ends in 400/404/428 and never changes anything; what is
+ * asserted is who gets past the guard.
+ */
+
+type Collector = Awaited<ReturnType<typeof startTestCollector>>;
+let collector: Collector;
+const tokens = {} as Record<Role, string>;
+
+beforeAll(async () => {
+  collector = await startTestCollector();
+  for (const role of ROLES) tokens[role] = await collector.token(role);
+});
+afterAll(() => collector?.close());
+
+/** Status of one call; resolves on the response headers (a stream's body is never read). */
+async function statusOf(method: string, url: string, token?: string): Promise<number> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  const withBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+  if (withBody) headers['content-type'] = 'application/json';
+  const controller = new AbortController();
+  const response = await fetch(`${collector.httpUrl}${url}`, { method, headers, body: withBody ? '{}' : undefined, signal: controller.signal });
+  controller.abort();
+  return response.status;
+}
+
+const concrete = (url: string) => url.replace(/:[A-Za-z]+/g, 'nope-0').replace(/\*$/, 'nope-0');
+
+describe('route x role matrix', () => {
+  it('every guarded route: 401 without a token, 403 below its role, through the guard at or above it', async () => {
+    const routes = collector.api.guardedRoutes.filter((r) => !r.public && r.method !== 'HEAD');
+    expect(routes.length).toBeGreaterThanOrEqual(8);
+    const wrong: string[] = [];
+    for (const route of routes) {
+      const url = concrete(route.url);
+      const label = `${route.method} ${route.url}`;
+      if (route.permission === undefined) {
+        wrong.push(`${label}: declares no permission`);
+        continue;
+      }
+      const anonymous = await statusOf(route.method, url);
+      if (anonymous !== 401) wrong.push(`${label} without a token: ${anonymous}, expected 401`);
+      const min = PERMISSIONS[route.permission];
+      for (const role of ROLES) {
+        const status = await statusOf(route.method, url, tokens[role]);
+        const allowed = roleAtLeast(role, min);
+        if (!allowed && status !== 403) wrong.push(`${label} as ${role}: ${status}, expected 403 (needs ${min})`);
+        if (allowed && (status === 401 || status === 403 || status >= 500)) wrong.push(`${label} as ${role}: ${status}, expected to pass the guard`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  }, 120_000);
+
+  it('public routes answer without a token', async () => {
+    const publicRoutes = collector.api.guardedRoutes.filter((r) => r.public && r.method === 'GET' && !r.url.includes('*') && !r.url.includes(':'));
+    expect(publicRoutes.map((r) => r.url)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/metrics', '/api/v1/openapi.json', '/api/docs']));
+    for (const route of publicRoutes) {
+      const status = await statusOf('GET', route.url);
+      expect(status, route.url).toBeLessThan(400);
+    }
+  });
+
+  it('serves the interactive API docs page', async () => {
+    const response = await fetch(`${collector.httpUrl}/api/docs/`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('swagger');
+  });
+});
