@@ -3,7 +3,7 @@ import { createLogger, type Logger } from '@medtel/shared';
 import { buildApi } from './api/app.js';
 import { TokenVerifier, loadOrCreateSigningKey } from './auth/index.js';
 import { startBroker, type BrokerHandle } from './broker/broker.js';
-import type { CollectorConfig } from './config.js';
+import { siteCalendar, type CollectorConfig } from './config.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -30,7 +30,7 @@ export interface RunningCollector {
 export async function startCollector(config: CollectorConfig, options: { logger?: Logger } = {}): Promise<RunningCollector> {
   const logger = options.logger ?? createLogger({ name: 'medtel-collector', level: config.log.level });
   const metrics = createCollectorMetrics();
-  const store = new SqliteStore(config.store.path);
+  const store = new SqliteStore(config.store.path, { calendar: siteCalendar(config) });
   const ingestor = new Ingestor(store, metrics, logger);
   let broker: BrokerHandle | undefined;
   let api: FastifyInstance | undefined;
@@ -40,6 +40,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     const verifier = new TokenVerifier({ localKey: await loadOrCreateSigningKey(config.auth.keyFile), oidc: config.auth.oidc ?? null });
     api = await buildApi({
       verifier,
+      calendar: siteCalendar(config),
       store,
       metrics,
       logger,

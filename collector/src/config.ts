@@ -1,6 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { ID_PATTERN, LOG_LEVELS, loadConfigFile, validateConfig } from '@medtel/shared';
+import { ConfigError, ID_PATTERN, LOG_LEVELS, loadConfigFile, validateConfig } from '@medtel/shared';
+import { isTimeZone } from './htm/calendar.js';
+import { DEFAULT_TOLERANCES, type SiteCalendar } from './htm/pm-schedule.js';
 import { SECRET_HASH_PATTERN } from './secrets.js';
 
 /**
@@ -9,6 +11,7 @@ import { SECRET_HASH_PATTERN } from './secrets.js';
  * one is listed under `gateways`).
  */
 const strict = { additionalProperties: false } as const;
+const Days = (fallback: number) => Type.Integer({ minimum: 0, maximum: 90, default: fallback, expected: 'a whole number of days, 0-90' });
 const Port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback });
 
 export const GatewayEntrySchema = Type.Object(
@@ -48,6 +51,24 @@ export const CollectorConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    /** Healthcare technology management: the site calendar that due dates and on-time windows use. */
+    htm: Type.Object(
+      {
+        /** IANA name; what "calendar week/month" and a due *date* mean. */
+        timeZone: Type.String({ minLength: 1, default: 'UTC', expected: 'an IANA time zone name such as Europe/Berlin' }),
+        /** ± days around the due date that still count as on time (TJC defaults). */
+        onTimeToleranceDays: Type.Object(
+          {
+            quarterly: Days(DEFAULT_TOLERANCES.quarterly),
+            semiannual: Days(DEFAULT_TOLERANCES.semiannual),
+            annual: Days(DEFAULT_TOLERANCES.annual),
+            multiYear: Days(DEFAULT_TOLERANCES.multiYear),
+          },
+          { ...strict, default: {} },
+        ),
+      },
+      { ...strict, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(
@@ -66,10 +87,23 @@ export type GatewayEntry = Static<typeof GatewayEntrySchema>;
 
 /** Relative paths in a config file are relative to that file (as for the agent), else to the working directory. */
 export function loadCollectorConfig(file?: string): CollectorConfig {
-  if (!file) return validateConfig({}, '(defaults)', CollectorConfigSchema);
-  const config = loadConfigFile(file, CollectorConfigSchema);
+  if (!file) return checkTimeZone(validateConfig({}, '(defaults)', CollectorConfigSchema), '(defaults)');
+  const config = checkTimeZone(loadConfigFile(file, CollectorConfigSchema), file);
   const base = dirname(resolve(file));
   config.store.path = config.store.path === ':memory:' ? config.store.path : resolve(base, config.store.path);
   config.auth.keyFile = resolve(base, config.auth.keyFile);
   return config;
+}
+
+/** A schema cannot list IANA zones; Intl knows them. */
+function checkTimeZone(config: CollectorConfig, file: string): CollectorConfig {
+  const zone = config.htm.timeZone;
+  if (!isTimeZone(zone))
+    throw new ConfigError(`${file}: htm.timeZone: found "${zone}", expected an IANA time zone name such as Europe/Berlin or UTC`, file, 'htm.timeZone');
+  return config;
+}
+
+/** The site calendar HTM schedules are computed with. */
+export function siteCalendar(config: CollectorConfig): SiteCalendar {
+  return { timeZone: config.htm.timeZone, tolerances: { ...config.htm.onTimeToleranceDays } };
 }

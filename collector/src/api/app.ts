@@ -5,12 +5,18 @@ import { MEDTEL_VERSION, type Logger } from '@medtel/shared';
 import { installAuth, type GuardedRoute, type Verifier } from '../auth/index.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { auditRoutes } from './audit.js';
+import { DEFAULT_CALENDAR, type SiteCalendar } from '../htm/pm-schedule.js';
+import { calibrationRoutes } from './calibrations.js';
+import { kpiRoutes } from './kpis.js';
+import { pmScheduleRoutes } from './pm-schedules.js';
+import { workOrderRoutes } from './work-orders.js';
 import type { Store } from '../store/store.js';
 import { deviceRoutes } from './devices.js';
 import { installErrorHandler } from './errors.js';
 import { gatewayRoutes } from './gateways.js';
 import { healthRoutes, type Readiness } from './health.js';
 import { Device, ErrorBody } from './schemas.js';
+import { WorkOrderSchema } from './work-order-view.js';
 
 export interface ApiOptions {
   store: Store;
@@ -19,6 +25,8 @@ export interface ApiOptions {
   readiness?: Readiness;
   /** Checks bearer tokens; every route declares the permission it needs (auth/roles.ts). */
   verifier: Verifier;
+  /** The site's time zone and on-time tolerances (collector config `htm`); UTC and TJC's defaults if omitted. */
+  calendar?: SiteCalendar;
 }
 
 declare module 'fastify' {
@@ -54,6 +62,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       tags: [
         { name: 'registry', description: 'Devices and gateways' },
         { name: 'telemetry', description: 'Readings as stored' },
+        { name: 'calibration', description: 'Calibration intervals, records (ISO/IEC 17025 style) and due lists' },
+        { name: 'maintenance', description: 'Preventive-maintenance schedules and work orders' },
+        { name: 'kpis', description: 'Clinical-engineering performance over a period' },
       ],
     },
   });
@@ -65,6 +76,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: DOCS_PAGE, uiConfig: { deepLinking: true, persistAuthorization: false } });
   app.addSchema(ErrorBody);
   app.addSchema(Device);
+  app.addSchema(WorkOrderSchema);
   installErrorHandler(app);
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
@@ -76,6 +88,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(deviceRoutes(options.store));
       await api.register(gatewayRoutes(options.store));
       await api.register(auditRoutes(options.store));
+      const calendar = options.calendar ?? DEFAULT_CALENDAR;
+      await api.register(calibrationRoutes(options.store, calendar));
+      await api.register(pmScheduleRoutes(options.store));
+      await api.register(workOrderRoutes(options.store));
+      await api.register(kpiRoutes(options.store, calendar));
       api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { DeviceRecord, Store, TelemetryRow } from '../store/store.js';
+import { programProblem } from '../htm/asset-rules.js';
 import { HttpError, badParameter, notFound } from './errors.js';
 import {
   AlarmQuery,
@@ -85,7 +86,8 @@ export const deviceRoutes =
       {
         config: { permission: 'registry:write' },
         schema: {
-          summary: "Edit a device's asset tag, location, department or lifecycle (audited; If-Match: its version)",
+          summary:
+            "Edit a device's registry and clinical-engineering fields (asset tag, location, lifecycle, risk, schedule source, UDI, ownership, calibration interval...); audited; If-Match: its version",
           tags: ['registry'],
           params: DeviceParams,
           body: DevicePatchBody,
@@ -103,6 +105,11 @@ export const deviceRoutes =
           );
         }
         const { reason, ...patch } = request.body;
+        const current = await store.getDevice(request.params.id);
+        if (!current) throw notFound(`no device "${request.params.id}"`);
+        // Rules across fields (AEM not for imaging or lasers, AEM needs its justification) on the device as it would be after the edit.
+        const problem = programProblem(current.type, { ...current, ...patch });
+        if (problem) throw badParameter(problem.field, problem.message);
         const user = request.user as { sub: string; role: 'viewer' | 'technician' | 'clinician' | 'admin' };
         const outcome = await store.updateDevice(request.params.id, patch, expected, user, reason);
         if (!outcome.ok && outcome.reason === 'not_found') throw notFound(`no device "${request.params.id}"`);

@@ -28,10 +28,15 @@ export function installErrorHandler(app: FastifyInstance): void {
       const first = fe.validation[0];
       const where =
         fe.validationContext === 'querystring' ? 'query parameter' : fe.validationContext === 'params' ? 'path parameter' : (fe.validationContext ?? 'request');
+      const at = first?.instancePath.replace(/^\//, '') ?? '';
+      // A missing field is reported at its parent's path; name the field itself.
+      const missing = first?.keyword === 'required' ? String((first.params as { missingProperty?: string }).missingProperty) : undefined;
       const parameter =
         first?.keyword === 'additionalProperties'
           ? String((first.params as { additionalProperty?: string }).additionalProperty)
-          : (first?.instancePath.replace(/^\//, '') ?? '');
+          : missing !== undefined
+            ? [at, missing].filter(Boolean).join('/')
+            : at;
       const unknown = fe.validationContext === 'body' ? 'unknown field' : 'unknown parameter';
       const text = first?.keyword === 'additionalProperties' ? unknown : (first?.message ?? 'invalid');
       return reply.code(400).send({ error: 'Bad Request', message: `${where} "${parameter}": ${text}`, parameter });

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AssetFieldsPatch, AssetFieldsResponse, AssetListFilters } from './asset-schemas.js';
 
 /** Response and parameter schemas of the HTTP API; the OpenAPI document is generated from them. */
 
@@ -45,6 +46,7 @@ export const Device = Type.Object(
     location: Nullable(Type.String()),
     department: Nullable(Type.String()),
     lifecycle: Type.String({ description: 'active, out-of-service or retired' }),
+    ...AssetFieldsResponse,
     version: Type.Integer({ description: 'Send it back in If-Match to edit the device (also the ETag)' }),
   },
   { $id: 'Device' },
@@ -114,6 +116,7 @@ export const DeviceListQuery = Type.Object(
     gateway: Type.Optional(Type.String({ maxLength: 64 })),
     type: Type.Optional(Type.String({ maxLength: 64 })),
     status: Type.Optional(Type.Union([Type.Literal('connected'), Type.Literal('unreachable'), Type.Literal('error')])),
+    ...AssetListFilters,
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
     offset: Type.Integer({ minimum: 0, default: 0 }),
   },
@@ -138,6 +141,7 @@ export const DevicePatchBody = Type.Object(
     location: Type.Optional(EditableText),
     department: Type.Optional(EditableText),
     lifecycle: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('out-of-service'), Type.Literal('retired')])),
+    ...AssetFieldsPatch,
     /** Why, for the audit trail. */
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
   },

@@ -1,4 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { AssetFields, AssetPatch } from './device-asset.js';
+import type { HtmStore } from './htm-store.js';
 import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
 
 /**
@@ -28,7 +30,7 @@ export type IngestItem =
 /** Per item, in order: stored, or dropped as already stored (same gateway and seq). */
 export type ApplyOutcome = 'stored' | 'duplicate';
 
-export interface DeviceRecord {
+export interface DeviceRecord extends AssetFields {
   id: string;
   gateway: string;
   site: string;
@@ -57,7 +59,7 @@ export interface DeviceRecord {
 }
 
 /** Registry fields a person edits (identity comes from the device's birth). */
-export interface DevicePatch {
+export interface DevicePatch extends AssetPatch {
   assetTag?: string | null;
   location?: string | null;
   department?: string | null;
@@ -75,6 +77,11 @@ export interface DeviceQuery {
   gateway?: string;
   type?: string;
   status?: string;
+  lifecycle?: string;
+  location?: string;
+  department?: string;
+  highRisk?: boolean;
+  lifeSupport?: boolean;
   limit: number;
   offset: number;
 }
@@ -142,6 +149,8 @@ export type AuditTrail = Pick<AuditLog, 'append' | 'list' | 'verify' | 'head'>;
 export interface Store {
   /** Append-only, hash-chained record of every change made through the API. */
   readonly audit: AuditTrail;
+  /** Calibrations, maintenance schedules, work orders and KPIs (htm-store.ts). */
+  readonly htm: HtmStore;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;

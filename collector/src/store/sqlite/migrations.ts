@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AUDIT_SCHEMA_SQL } from '../../audit/schema.js';
+import { HTM_SCHEMA_SQL } from './htm-schema.js';
 
 /**
  * Versioned schema changes, applied in order at open; the applied version is
@@ -102,6 +103,7 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       ALTER TABLE devices ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  { version: 5, name: 'healthcare technology management: asset fields, calibrations, PM, work orders, status history', sql: HTM_SCHEMA_SQL },
 ];
 
 export function migrate(db: Database.Database): number {

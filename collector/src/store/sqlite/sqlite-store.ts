@@ -19,7 +19,10 @@ import type {
   TelemetryRow,
 } from '../store.js';
 import { AuditLog } from '../../audit/audit-log.js';
+import { ASSET_CODECS, toAssetFields } from './device-asset-columns.js';
+import { SqliteHtmStore } from './htm-store.js';
 import { migrate } from './migrations.js';
+import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
 import { TelemetryTables } from './telemetry.js';
 
 /** Quarantined payloads are kept up to this size (enough to diagnose, bounded on disk). */
@@ -38,9 +41,11 @@ export class SqliteStore implements Store {
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
   private readonly telemetry: TelemetryTables;
   readonly audit: AuditLog;
+  readonly htm: SqliteHtmStore;
   private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
-  constructor(file: string) {
+  /** `calendar`: the site's time zone and on-time tolerances for HTM schedules. */
+  constructor(file: string, options: { calendar?: SiteCalendar } = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file, { timeout: 5000 });
     this.db.pragma('journal_mode = WAL');
@@ -49,6 +54,7 @@ export class SqliteStore implements Store {
     this.stmt = this.prepare();
     this.telemetry = new TelemetryTables(this.db);
     this.audit = new AuditLog(this.db);
+    this.htm = new SqliteHtmStore(this.db, this.audit, options.calendar ?? DEFAULT_CALENDAR);
   }
 
   private prepare() {
@@ -78,6 +84,7 @@ export class SqliteStore implements Store {
            agent_version = coalesce(excluded.agent_version, agent_version), state_at = excluded.state_at, last_seen = excluded.last_seen
          WHERE excluded.state_at >= gateways.state_at`,
       ),
+      statusHistory: db.prepare('INSERT INTO device_status_history (device_id, t, status) VALUES (?, ?, ?)'),
       quarantine: db.prepare('INSERT INTO quarantine (gateway, topic, reason, payload, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
     };
   }
@@ -147,6 +154,7 @@ export class SqliteStore implements Store {
         const st = item.message;
         s.touchDevice.run(id, item.gateway, item.site, st.device, item.receivedAt, item.receivedAt);
         s.status.run(st.status, st.reason ?? null, st.t, item.receivedAt, id, st.t);
+        s.statusHistory.run(id, st.t, st.status);
         break;
       }
       case 'data': {
@@ -180,6 +188,11 @@ export class SqliteStore implements Store {
       ['d.gateway = ?', q.gateway],
       ['d.type = ?', q.type],
       ['d.status = ?', q.status],
+      ['d.lifecycle = ?', q.lifecycle],
+      ['d.location = ?', q.location],
+      ['d.department = ?', q.department],
+      ['d.high_risk = ?', q.highRisk === undefined ? undefined : Number(q.highRisk)],
+      ['d.life_support = ?', q.lifeSupport === undefined ? undefined : Number(q.lifeSupport)],
     ]);
     const clause = sql ? `WHERE ${sql}` : '';
     const total = (this.db.prepare(`SELECT count(*) AS n FROM devices d ${clause}`).get(...args) as { n: number }).n;
@@ -195,20 +208,24 @@ export class SqliteStore implements Store {
 
   async updateDevice(id: string, patch: DevicePatch, expectedVersion: number, actor: Actor, reason?: string): Promise<UpdateOutcome> {
     return this.db.transaction((): UpdateOutcome => {
-      const row = this.db.prepare('SELECT asset_tag, location, department, lifecycle, version FROM devices WHERE id = ?').get(id) as Row | undefined;
+      const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Row | undefined;
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const columns: Record<keyof DevicePatch, string> = { assetTag: 'asset_tag', location: 'location', department: 'department', lifecycle: 'lifecycle' };
       const oldValue: Record<string, unknown> = {};
       const newValue: Record<string, unknown> = {};
-      for (const [field, column] of Object.entries(columns) as Array<[keyof DevicePatch, string]>) {
-        if (patch[field] === undefined || patch[field] === row[column]) continue;
-        oldValue[field] = row[column];
-        newValue[field] = patch[field];
+      const encoded: Record<string, unknown> = {};
+      for (const [field, codec] of Object.entries(DEVICE_CODECS)) {
+        const value = patch[field as keyof DevicePatch];
+        if (value === undefined) continue;
+        const stored = codec.encode(value);
+        if (stored === row[codec.column]) continue;
+        oldValue[field] = codec.decode(row[codec.column]);
+        newValue[field] = value;
+        encoded[field] = stored;
       }
       if (Object.keys(newValue).length > 0) {
-        const sets = Object.keys(newValue).map((f) => `${columns[f as keyof DevicePatch]} = @${f}`);
-        this.db.prepare(`UPDATE devices SET ${sets.join(', ')}, version = version + 1 WHERE id = @id`).run({ ...newValue, id });
+        const sets = Object.keys(encoded).map((f) => `${DEVICE_CODECS[f as keyof DevicePatch].column} = @${f}`);
+        this.db.prepare(`UPDATE devices SET ${sets.join(', ')}, version = version + 1 WHERE id = @id`).run({ ...encoded, id });
         this.audit.append({
           actor: actor.sub,
           role: actor.role,
@@ -291,8 +308,20 @@ function conditions(parts: Array<[string, unknown]>): { sql: string; args: unkno
   return { sql: given.map(([cond]) => cond).join(' AND '), args: given.map(([, value]) => value) };
 }
 
+const same = (column: string) => ({ column, encode: (v: unknown) => v ?? null, decode: (r: unknown) => r ?? null });
+
+/** Every field PATCH /devices/{id} may change, with its column. */
+const DEVICE_CODECS = {
+  assetTag: same('asset_tag'),
+  location: same('location'),
+  department: same('department'),
+  lifecycle: same('lifecycle'),
+  ...ASSET_CODECS,
+} satisfies Record<keyof DevicePatch, unknown>;
+
 function toDevice(r: Row): DeviceRecord {
   return {
+    ...toAssetFields(r),
     id: r.id as string,
     gateway: r.gateway as string,
     site: r.site as string,
