@@ -158,7 +158,6 @@ describe('route guard', () => {
 
   it('gives every role exactly what the permission table says', async () => {
     const cases = ROLES.flatMap((role) => (Object.keys(PERMISSIONS) as Permission[]).map((permission) => ({ role, permission })));
-    expect(cases).toHaveLength(ROLES.length * Object.keys(PERMISSIONS).length);
     expect(cases.length).toBeGreaterThanOrEqual(52);
     for (const { role, permission } of cases) {
       const res = await get(routeOf(permission), tokens[role]);
