@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { ID_PATTERN, LOG_LEVELS, loadConfigFile, validateConfig } from '@medtel/shared';
+import { DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, loadConfigFile, validateConfig } from '@medtel/shared';
 import { SECRET_HASH_PATTERN } from './secrets.js';
 
 /**
@@ -45,6 +45,15 @@ export const CollectorConfigSchema = Type.Object(
             strict,
           ),
         ),
+      },
+      { ...strict, default: {} },
+    ),
+    diagnostics: Type.Object(
+      {
+        /** How long a diagnostic request waits for its result unless the request says otherwise. */
+        timeout: Type.String({ pattern: DURATION_PATTERN, default: '30s', expected: 'a duration such as 30s or 2m' }),
+        /** The longest timeout a request may ask for. */
+        maxTimeout: Type.String({ pattern: DURATION_PATTERN, default: '10m', expected: 'a duration such as 10m' }),
       },
       { ...strict, default: {} },
     ),

@@ -5,7 +5,10 @@ import { installAuth, type Verifier } from '../auth/index.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { auditRoutes } from './audit.js';
 import type { Store } from '../store/store.js';
+import type { DiagnosticsService } from '../diagnostics/service.js';
 import { deviceRoutes } from './devices.js';
+import { diagnosticsRoutes } from './diagnostics.js';
+import { Diagnostic } from './diagnostics-schemas.js';
 import { installErrorHandler } from './errors.js';
 import { gatewayRoutes } from './gateways.js';
 import { healthRoutes, type Readiness } from './health.js';
@@ -18,6 +21,8 @@ export interface ApiOptions {
   readiness?: Readiness;
   /** Checks bearer tokens; every route declares the permission it needs (auth/roles.ts). */
   verifier: Verifier;
+  /** Diagnostics routes are served when given (the collector always gives it). */
+  diagnostics?: DiagnosticsService;
 }
 
 /** The HTTP API (Fastify). Built without listening, so tests can use inject(). */
@@ -41,6 +46,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       tags: [
         { name: 'registry', description: 'Devices and gateways' },
         { name: 'telemetry', description: 'Readings as stored' },
+        { name: 'diagnostics', description: 'Tests run on a device through its gateway' },
       ],
     },
   });
@@ -48,6 +54,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   installAuth(app, options.verifier);
   app.addSchema(ErrorBody);
   app.addSchema(Device);
+  app.addSchema(Diagnostic);
   installErrorHandler(app);
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
@@ -59,6 +66,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(deviceRoutes(options.store));
       await api.register(gatewayRoutes(options.store));
       await api.register(auditRoutes(options.store));
+      if (options.diagnostics) await api.register(diagnosticsRoutes(options.diagnostics));
       api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { DiagnosticsStore } from './diagnostics-store.js';
 import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
 
 /**
@@ -42,6 +43,8 @@ export interface DeviceRecord {
   protocol: string | null;
   profile: string | null;
   metrics: Array<{ metric: string; code?: number; refId?: string; unit?: string; unitCode?: number }>;
+  /** Diagnostic tests the gateway announced for the device (empty before its first birth that lists them). */
+  diagnostics: Array<{ name: string; description: string; changesState: boolean }>;
   status: string | null;
   statusReason: string | null;
   statusAt: number | null;
@@ -142,6 +145,8 @@ export type AuditTrail = Pick<AuditLog, 'append' | 'list' | 'verify' | 'head'>;
 export interface Store {
   /** Append-only, hash-chained record of every change made through the API. */
   readonly audit: AuditTrail;
+  /** Diagnostic requests sent to gateways and their outcomes. */
+  readonly diagnostics: DiagnosticsStore;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;
