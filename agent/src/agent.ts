@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, MEDTEL_VERSION, createLogger, parseDuration, parseSize, type Logger } from '@medtel/shared';
+import { CommandLog } from './command-log.js';
+import { CommandHandler } from './commands.js';
 import type { AgentConfig } from './config.js';
 import { DeviceRunner } from './device-runner.js';
 import { findDriver, knownProtocols } from './drivers/index.js';
@@ -88,6 +90,8 @@ export class Agent {
   readonly outbox: Outbox;
   readonly uplink: Uplink;
   readonly devices: DeviceRunner[];
+  readonly commands: CommandHandler;
+  private readonly commandLog: CommandLog;
   private http: Server | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
 
@@ -128,7 +132,7 @@ export class Agent {
         reconnectMaxMs: parseDuration(c.reconnectMax),
         maxPublishRate: c.maxPublishRate,
         deviceIds: () => this.devices.map((d) => d.state.id),
-        onCommand: (cmd) => this.logger.info({ requestId: cmd.requestId, command: cmd.command }, 'command received (no command handlers yet)'),
+        onCommand: (cmd) => this.commands.handle(cmd),
       },
       this.outbox,
       this.logger,
@@ -146,6 +150,15 @@ export class Agent {
           metrics: this.metrics,
         }),
     );
+    this.commandLog = new CommandLog(join(stateDir, 'commands.db'));
+    this.commands = new CommandHandler({
+      site: config.gateway.site,
+      gateway: config.gateway.id,
+      devices: () => this.devices,
+      enqueue: (messages) => this.outbox.enqueue(messages),
+      firstTime: (requestId) => this.commandLog.firstTime(requestId),
+      logger: this.logger,
+    });
     this.config = config;
   }
 
@@ -193,8 +206,11 @@ export class Agent {
   async stop(): Promise<void> {
     clearInterval(this.statsTimer);
     await Promise.all(this.devices.map((d) => d.stop()));
+    // Stopped sessions make running tests end at once; their results go into the outbox before it closes.
+    await this.commands.settled();
     await this.uplink.stop();
     this.outbox.close();
+    this.commandLog.close();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
     this.logger.info('agent stopped');
   }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { topics, type DeviceBirthMessage, type DeviceStatus, type Logger } from '@medtel/shared';
-import type { DeviceSession, DeviceSink, DeviceSpec, Driver, RawSample } from './drivers/types.js';
+import type { DeviceSession, DeviceSink, DeviceSpec, DiagnosticOutcome, DiagnosticRequest, Driver, RawSample } from './drivers/types.js';
 import type { AgentMetrics } from './metrics.js';
 import type { Outbox, OutboxMessage } from './outbox/index.js';
 import type { IdentityField, ResolvedProfile } from './profiles/load.js';
@@ -51,6 +51,23 @@ export class DeviceRunner implements DeviceSink {
 
   async stop(): Promise<void> {
     await this.session?.stop();
+  }
+
+  /** The profile's tests, if this device's driver can run them (else none: the birth must not promise what cannot run). */
+  get diagnostics(): Array<{ name: string; description: string; changesState: boolean; timeoutMs: number }> {
+    if (!this.session?.diagnose) return [];
+    return [...this.profile.tests.values()].map((t) => ({ name: t.name, description: t.description, changesState: t.changesState, timeoutMs: t.timeoutMs }));
+  }
+
+  /** True when the driver implements the diagnostics hook. */
+  get canDiagnose(): boolean {
+    return typeof this.session?.diagnose === 'function';
+  }
+
+  diagnose(request: DiagnosticRequest): Promise<DiagnosticOutcome> {
+    const session = this.session;
+    if (!session?.diagnose) return Promise.resolve({ ok: false, error: `the ${this.state.protocol} driver cannot run diagnostics` });
+    return session.diagnose(request);
   }
 
   identity(identity: Partial<Record<IdentityField, string>>): void {
@@ -118,6 +135,7 @@ export class DeviceRunner implements DeviceSink {
       protocol: this.state.protocol,
       profile: p.profile,
       metrics: [...p.descriptors.values()],
+      ...(this.diagnostics.length > 0 ? { diagnostics: this.diagnostics.map(({ timeoutMs: _t, ...d }) => d) } : {}),
     };
     return { topic: this.topic('birth'), kind: 'birth', device: this.o.spec.id, retain: true, body };
   }

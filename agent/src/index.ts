@@ -5,3 +5,5 @@ export { ProfileTransform } from './transform.js';
 export { loadProfile, findProfileFile, BUILTIN_PROFILES_DIR, type ResolvedProfile } from './profiles/load.js';
 export { decodeRegisters, planReads, registerCount, type RegisterPoint } from './drivers/modbus/registers.js';
 export { createAgentMetrics } from './metrics.js';
+export { CommandHandler, type DiagnosableDevice } from './commands.js';
+export { CommandLog } from './command-log.js';

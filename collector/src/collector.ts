@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { createLogger, type Logger } from '@medtel/shared';
+import { ConfigError, createLogger, parseDuration, type Logger } from '@medtel/shared';
 import { buildApi } from './api/app.js';
 import { TokenVerifier, loadOrCreateSigningKey } from './auth/index.js';
 import { startBroker, type BrokerHandle } from './broker/broker.js';
 import { siteCalendar, type CollectorConfig } from './config.js';
+import { DiagnosticsService } from './diagnostics/service.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -14,6 +15,7 @@ export interface RunningCollector {
   broker: BrokerHandle;
   /** Listen here (onStored) for data once it is durable. */
   ingestor: Ingestor;
+  diagnostics: DiagnosticsService;
   api: FastifyInstance;
   metrics: CollectorMetrics;
   logger: Logger;
@@ -34,9 +36,22 @@ export async function startCollector(config: CollectorConfig, options: { logger?
   const ingestor = new Ingestor(store, metrics, logger);
   let broker: BrokerHandle | undefined;
   let api: FastifyInstance | undefined;
+  let diagnostics: DiagnosticsService | undefined;
   try {
+    const defaultTimeoutMs = parseDuration(config.diagnostics.timeout);
+    const maxTimeoutMs = parseDuration(config.diagnostics.maxTimeout);
+    if (defaultTimeoutMs < 1000 || defaultTimeoutMs > maxTimeoutMs) {
+      throw new ConfigError(
+        `diagnostics.timeout: must be between 1s and diagnostics.maxTimeout (${config.diagnostics.maxTimeout})`,
+        '(config)',
+        'diagnostics.timeout',
+      );
+    }
     broker = await startBroker({ host: config.mqtt.host, port: config.mqtt.port, gateways: () => config.gateways, ingestor, metrics, logger });
     const listening = broker.server;
+    // Before the API serves: overdue requests from before a restart are timed out first.
+    diagnostics = new DiagnosticsService({ store, broker, ingestor, logger, defaultTimeoutMs, maxTimeoutMs });
+    await diagnostics.start();
     const verifier = new TokenVerifier({ localKey: await loadOrCreateSigningKey(config.auth.keyFile), oidc: config.auth.oidc ?? null });
     api = await buildApi({
       verifier,
@@ -44,6 +59,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       store,
       metrics,
       logger,
+      diagnostics,
       readiness: {
         checks: {
           broker: async () => {
@@ -59,16 +75,19 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     );
     const b = broker;
     const a = api;
+    const d = diagnostics;
     return {
       store,
       broker: b,
       ingestor,
+      diagnostics: d,
       api: a,
       metrics,
       logger,
       mqttPort: b.port,
       httpUrl,
       stop: async () => {
+        d.stop();
         await b.close();
         await ingestor.flushed();
         await a.close();
@@ -77,6 +96,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       },
     };
   } catch (err) {
+    diagnostics?.stop();
     await broker?.close().catch(() => undefined);
     await api?.close().catch(() => undefined);
     await store.close();

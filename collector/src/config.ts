@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { ConfigError, ID_PATTERN, LOG_LEVELS, loadConfigFile, validateConfig } from '@medtel/shared';
+import { ConfigError, DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, loadConfigFile, validateConfig } from '@medtel/shared';
 import { isTimeZone } from './htm/calendar.js';
 import { DEFAULT_TOLERANCES, type SiteCalendar } from './htm/pm-schedule.js';
 import { SECRET_HASH_PATTERN } from './secrets.js';
@@ -66,6 +66,15 @@ export const CollectorConfigSchema = Type.Object(
           },
           { ...strict, default: {} },
         ),
+      },
+      { ...strict, default: {} },
+    ),
+    diagnostics: Type.Object(
+      {
+        /** How long a diagnostic request waits for its result unless the request says otherwise. */
+        timeout: Type.String({ pattern: DURATION_PATTERN, default: '30s', expected: 'a duration such as 30s or 2m' }),
+        /** The longest timeout a request may ask for. */
+        maxTimeout: Type.String({ pattern: DURATION_PATTERN, default: '10m', expected: 'a duration such as 10m' }),
       },
       { ...strict, default: {} },
     ),

@@ -83,6 +83,27 @@ describe('message schemas', () => {
     expect(validateMessage('res', { ...sent, requestId: 'r1', ok: true, result: { code: 0 } }).ok).toBe(true);
   });
 
+  it('accepts a birth listing diagnostics, strictly', () => {
+    const birth = {
+      v: 1,
+      seq: 1,
+      sentAt: 1,
+      device: 'p',
+      type: 'infusion-pump',
+      manufacturer: 'm',
+      model: 'x',
+      protocol: 'modbus-tcp',
+      profile: 'p',
+      metrics: [],
+      diagnostics: [{ name: 'self_test', description: 'Built-in self-test', changesState: false }],
+    };
+    expect(validateMessage('birth', birth).ok).toBe(true);
+    const extra = validateMessage('birth', { ...birth, diagnostics: [{ name: 'self_test', description: 'x', changesState: false, steps: [] }] });
+    expect(extra).toMatchObject({ ok: false, reason: expect.stringMatching(/diagnostics\[0\]\.steps: unknown field/) });
+    const missing = validateMessage('birth', { ...birth, diagnostics: [{ name: 'self_test', description: 'x' }] });
+    expect(missing).toMatchObject({ ok: false, reason: expect.stringMatching(/diagnostics\[0\]\.changesState/) });
+  });
+
   it.each([
     ['a missing seq', { ...data, seq: undefined }, /seq: missing/],
     ['seq 0', { ...data, seq: 0 }, /seq: found 0, expected the outbox sequence number/],

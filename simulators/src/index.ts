@@ -12,6 +12,9 @@ export {
   type PumpScenario,
   type PumpSnapshot,
   PumpState,
+  SELF_TEST_S,
+  SelfTestResult,
+  SelfTestState,
 } from './devices/infusion-pump.js';
 export {
   COIL,

@@ -53,7 +53,7 @@ export const PUMP_CLI_DEFAULTS = {
   logLevel: 'info',
 } as const;
 
-export const SCENARIOS = ['occlusion', 'silent'] as const;
+export const SCENARIOS = ['occlusion', 'silent', 'selftest-fail'] as const;
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -146,6 +146,8 @@ export function parsePumpCliFlags(flags: PumpCliFlags): PumpCliOptions {
     scenario = { kind: 'silent' };
     if (flags.silentAfter !== undefined) scenario.silentAfterS = seconds('--silent-after', flags.silentAfter);
     if (flags.silentFor !== undefined) scenario.silentForS = seconds('--silent-for', flags.silentFor);
+  } else if (flags.scenario === 'selftest-fail') {
+    scenario = { kind: 'selftest-fail' };
   }
 
   return {

@@ -62,14 +62,14 @@ describe('infusion pump register map (no network)', () => {
 
   it('answers exception 2 outside the map and for read-only or half-float writes', () => {
     const vector = pumpModbusVector(new InfusionPump());
-    expect(vector.readInputRegisters(0, 13)).toHaveLength(13);
-    expect(exceptionCode(() => vector.readInputRegisters(12, 2))).toBe(2);
-    expect(exceptionCode(() => vector.readInputRegisters(13, 1))).toBe(2);
+    expect(vector.readInputRegisters(0, 15)).toHaveLength(15);
+    expect(exceptionCode(() => vector.readInputRegisters(14, 2))).toBe(2);
+    expect(exceptionCode(() => vector.readInputRegisters(15, 1))).toBe(2);
     expect(vector.readHoldingRegisters(0, 66)).toHaveLength(66);
     expect(exceptionCode(() => vector.readHoldingRegisters(66, 1))).toBe(2);
-    expect(exceptionCode(() => vector.readCoils(2, 1))).toBe(2);
+    expect(exceptionCode(() => vector.readCoils(3, 1))).toBe(2);
     expect(exceptionCode(() => vector.readDiscreteInputs(0, 3))).toBe(2);
-    expect(exceptionCode(() => vector.writeCoil(2, true))).toBe(2);
+    expect(exceptionCode(() => vector.writeCoil(3, true))).toBe(2);
     expect(exceptionCode(() => vector.writeRegisters(20, [0x4142]))).toBe(2); // serial is read-only
     expect(exceptionCode(() => vector.writeRegisters(12, [300, 0]))).toBe(2); // 13 is a gap
     expect(exceptionCode(() => vector.writeRegisters(11, [0]))).toBe(2); // half the float
@@ -109,5 +109,28 @@ describe('infusion pump register map (no network)', () => {
     expect(pump.snapshot().alarmFlags & AlarmFlag.VtbiComplete).toBe(0);
     expect(vector.readCoils(1, 1)).toEqual([false]);
     expect(vector.readDiscreteInputs(0, 1)).toEqual([false]);
+  });
+
+  it('runs a 2 s self-test from coil 2: status in input 13, result code in input 14, infusion untouched', () => {
+    const pump = new InfusionPump({ rateMlPerH: 125 });
+    const vector = pumpModbusVector(pump);
+    expect(vector.readInputRegisters(13, 2)).toEqual([0, 0]);
+    vector.writeCoil(2, true);
+    expect(vector.readCoils(2, 1)).toEqual([true]);
+    expect(vector.readInputRegisters(13, 1)).toEqual([1]);
+    pump.tick(1.5);
+    expect(vector.readInputRegisters(13, 1)).toEqual([1]);
+    pump.tick(0.6);
+    expect(vector.readInputRegisters(13, 2)).toEqual([2, 0]);
+    expect(vector.readCoils(2, 1)).toEqual([false]);
+    expect(pump.snapshot()).toMatchObject({ state: PumpState.Running, rateMlPerH: 125, occlusionLimitMmHg: 300 });
+  });
+
+  it('fails the self-test with code 1 (pressure sensor) in the selftest-fail scenario', () => {
+    const pump = new InfusionPump({ scenario: { kind: 'selftest-fail' } });
+    const vector = pumpModbusVector(pump);
+    vector.writeCoil(2, true);
+    pump.tick(2.1);
+    expect(vector.readInputRegisters(13, 2)).toEqual([2, 1]);
   });
 });

@@ -58,7 +58,7 @@ describe('medtel-sim pump flags', () => {
     expect(usage({ ...base, seed: '-1' })).toMatch(/^--seed:/);
     expect(usage({ ...base, serial: 'x'.repeat(17) })).toMatch(/^--serial:.*16 printable ASCII/);
     expect(usage({ ...base, drug: 'Morphin€' })).toMatch(/^--drug:/);
-    expect(usage({ ...base, scenario: 'fire' })).toBe('--scenario: found "fire", expected one of occlusion, silent');
+    expect(usage({ ...base, scenario: 'fire' })).toBe('--scenario: found "fire", expected one of occlusion, silent, selftest-fail');
     expect(usage({ ...base, scenario: 'silent', silentFor: 'soon' })).toMatch(/^--silent-for: found "soon", expected a duration/);
     expect(usage({ ...base, occlusionAfter: '5s' })).toBe('--occlusion-after: only applies with --scenario occlusion');
     expect(usage({ ...base, logLevel: 'loud' })).toMatch(/^--log-level: found "loud", expected one of fatal/);

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, DEVICE_TYPES, loadConfigFile, lookupTerm, lookupUnit, type MetricDescriptor } from '@medtel/shared';
-import { ProfileSchema, type Profile } from './schema.js';
+import { ConfigError, DEVICE_TYPES, loadConfigFile, lookupTerm, lookupUnit, parseDuration, type MetricDescriptor } from '@medtel/shared';
+import { ProfileSchema, type Profile, type ProfileDiagnostic } from './schema.js';
 
 export type { IdentityField } from './schema.js';
 
@@ -15,6 +15,8 @@ export interface ResolvedProfile extends Profile {
   deviceCode?: number;
   descriptors: Map<string, MetricDescriptor>;
   alarmCodes: Map<string, { code?: number; refId?: string }>;
+  /** Diagnostic tests by name, with their time limit in milliseconds. */
+  tests: Map<string, ProfileDiagnostic & { timeoutMs: number }>;
 }
 
 /** Finds a profile by name (searching `extraDir` first) or by path. */
@@ -66,6 +68,11 @@ export function loadProfile(file: string): ResolvedProfile {
     if (alarm.mdc && !term) throw new ConfigError(`${file}: alarms[${i}].mdc: unknown code "${alarm.mdc}"`, file, `alarms[${i}].mdc`);
     alarmCodes.set(alarm.id, term ? { code: term.code, refId: term.refId } : {});
   });
+  const tests = new Map<string, ProfileDiagnostic & { timeoutMs: number }>();
+  profile.diagnostics.forEach((test, i) => {
+    if (tests.has(test.name)) throw new ConfigError(`${file}: diagnostics[${i}].name: "${test.name}" is used twice`, file, `diagnostics[${i}].name`);
+    tests.set(test.name, { ...test, timeoutMs: parseDuration(test.timeout) });
+  });
   const deviceCode = DEVICE_TYPES[profile.type];
-  return { ...profile, file, descriptors, alarmCodes, ...(deviceCode ? { deviceCode } : {}) };
+  return { ...profile, file, descriptors, alarmCodes, tests, ...(deviceCode ? { deviceCode } : {}) };
 }

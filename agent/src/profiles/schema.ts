@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DIAGNOSTIC_NAME_PATTERN, DURATION_PATTERN } from '@medtel/shared';
 
 /**
  * A device profile says what a device model means (EdgeX's split): `read`
@@ -43,6 +44,24 @@ export const ProfileAlarmSchema = Type.Object(
   strict,
 );
 
+/**
+ * A diagnostic test the device offers (docs/diagnostics.md). `run` says how,
+ * in the protocol's terms (Modbus: write, poll, read a result code), and is
+ * checked by the driver like `read`. A test that changes the device's state
+ * must say so: the API then demands a reason, and the audit trail keeps it.
+ */
+export const ProfileDiagnosticSchema = Type.Object(
+  {
+    name: Type.String({ pattern: DIAGNOSTIC_NAME_PATTERN, expected: 'a snake_case name' }),
+    description: Type.String({ minLength: 1, maxLength: 512 }),
+    changesState: Type.Boolean({ default: false }),
+    /** Longest the device may take; a request may ask for less, never more. */
+    timeout: Type.String({ pattern: DURATION_PATTERN, default: '30s', expected: 'a duration such as 5s or 2m' }),
+    run: Type.Object({}, { additionalProperties: true, expected: 'a mapping of protocol steps (start, poll, result for Modbus)' }),
+  },
+  strict,
+);
+
 export const ProfileSchema = Type.Object(
   {
     profile: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,127}$', expected: 'a lower-case profile name' }),
@@ -63,6 +82,8 @@ export const ProfileSchema = Type.Object(
     ),
     metrics: Type.Array(ProfileMetricSchema, { minItems: 1 }),
     alarms: Type.Array(ProfileAlarmSchema, { default: [] }),
+    /** Diagnostic tests (self-test...), run on request from the collector. */
+    diagnostics: Type.Array(ProfileDiagnosticSchema, { default: [], maxItems: 64 }),
     /** Driver options that belong to the model (e.g. Modbus word order). */
     driver: Type.Optional(Type.Object({}, { additionalProperties: true })),
   },
@@ -72,4 +93,5 @@ export const ProfileSchema = Type.Object(
 export type Profile = Static<typeof ProfileSchema>;
 export type ProfileMetric = Static<typeof ProfileMetricSchema>;
 export type ProfileAlarm = Static<typeof ProfileAlarmSchema>;
+export type ProfileDiagnostic = Static<typeof ProfileDiagnosticSchema>;
 export type IdentityField = 'serial' | 'firmware' | 'model' | 'manufacturer';

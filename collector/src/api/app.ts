@@ -11,7 +11,10 @@ import { kpiRoutes } from './kpis.js';
 import { pmScheduleRoutes } from './pm-schedules.js';
 import { workOrderRoutes } from './work-orders.js';
 import type { Store } from '../store/store.js';
+import type { DiagnosticsService } from '../diagnostics/service.js';
 import { deviceRoutes } from './devices.js';
+import { diagnosticsRoutes } from './diagnostics.js';
+import { Diagnostic } from './diagnostics-schemas.js';
 import { installErrorHandler } from './errors.js';
 import { gatewayRoutes } from './gateways.js';
 import { healthRoutes, type Readiness } from './health.js';
@@ -27,6 +30,8 @@ export interface ApiOptions {
   verifier: Verifier;
   /** The site's time zone and on-time tolerances (collector config `htm`); UTC and TJC's defaults if omitted. */
   calendar?: SiteCalendar;
+  /** Diagnostics routes are served when given (the collector always gives it). */
+  diagnostics?: DiagnosticsService;
 }
 
 declare module 'fastify' {
@@ -65,6 +70,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         { name: 'calibration', description: 'Calibration intervals, records (ISO/IEC 17025 style) and due lists' },
         { name: 'maintenance', description: 'Preventive-maintenance schedules and work orders' },
         { name: 'kpis', description: 'Clinical-engineering performance over a period' },
+        { name: 'diagnostics', description: 'Tests run on a device through its gateway' },
       ],
     },
   });
@@ -77,6 +83,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addSchema(ErrorBody);
   app.addSchema(Device);
   app.addSchema(WorkOrderSchema);
+  app.addSchema(Diagnostic);
   installErrorHandler(app);
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
@@ -93,6 +100,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(pmScheduleRoutes(options.store));
       await api.register(workOrderRoutes(options.store));
       await api.register(kpiRoutes(options.store, calendar));
+      if (options.diagnostics) await api.register(diagnosticsRoutes(options.diagnostics));
       api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -42,6 +42,9 @@ export const Device = Type.Object(
     firstSeen: Iso,
     lastSeen: Iso,
     metrics: Type.Array(MetricInfo),
+    diagnostics: Type.Array(Type.Object({ name: Type.String(), description: Type.String(), changesState: Type.Boolean() }), {
+      description: 'Tests the device offers (POST /devices/{id}/diagnostics); changesState: a reason is required',
+    }),
     assetTag: Nullable(Type.String()),
     location: Nullable(Type.String()),
     department: Nullable(Type.String()),

@@ -11,6 +11,8 @@ export interface BrokerHandle {
   aedes: Aedes;
   server: Server;
   port: number;
+  /** True while the gateway has a live MQTT connection (diagnostics refuse to queue commands for absent gateways). */
+  isGatewayConnected(gateway: string): boolean;
   close(): Promise<void>;
 }
 
@@ -30,11 +32,21 @@ export async function startBroker(options: {
     authorizePublish: createAuthorizePublish(sessions, options.ingestor, metrics, logger),
     authorizeSubscribe: createAuthorizeSubscribe(sessions, metrics, logger),
   });
+  // Connections per gateway id: a takeover briefly gives two.
+  const connected = new Map<string, number>();
   aedes.on('client', (client) => {
+    const id = sessions.get(client)?.id;
+    if (id) connected.set(id, (connected.get(id) ?? 0) + 1);
     metrics.clients.inc();
     logger.info({ clientId: client.id, gateway: sessions.get(client)?.id }, 'gateway connected');
   });
   aedes.on('clientDisconnect', (client) => {
+    const id = sessions.get(client)?.id;
+    if (id) {
+      const n = (connected.get(id) ?? 1) - 1;
+      if (n > 0) connected.set(id, n);
+      else connected.delete(id);
+    }
     metrics.clients.dec();
     logger.info({ clientId: client.id, gateway: sessions.get(client)?.id }, 'gateway disconnected');
   });
@@ -55,6 +67,7 @@ export async function startBroker(options: {
     aedes,
     server,
     port,
+    isGatewayConnected: (gateway) => connected.has(gateway),
     close: async () => {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AssetFields, AssetPatch } from './device-asset.js';
 import type { HtmStore } from './htm-store.js';
+import type { DiagnosticsStore } from './diagnostics-store.js';
 import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
 
 /**
@@ -44,6 +45,8 @@ export interface DeviceRecord extends AssetFields {
   protocol: string | null;
   profile: string | null;
   metrics: Array<{ metric: string; code?: number; refId?: string; unit?: string; unitCode?: number }>;
+  /** Diagnostic tests the gateway announced for the device (empty before its first birth that lists them). */
+  diagnostics: Array<{ name: string; description: string; changesState: boolean }>;
   status: string | null;
   statusReason: string | null;
   statusAt: number | null;
@@ -151,6 +154,8 @@ export interface Store {
   readonly audit: AuditTrail;
   /** Calibrations, maintenance schedules, work orders and KPIs (htm-store.ts). */
   readonly htm: HtmStore;
+  /** Diagnostic requests sent to gateways and their outcomes. */
+  readonly diagnostics: DiagnosticsStore;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;

@@ -67,6 +67,20 @@ export const StateMessage = Type.Object(
   strict,
 );
 
+/** Name of a diagnostic test, as a device profile defines it (snake_case). */
+export const DIAGNOSTIC_NAME_PATTERN = '^[a-z][a-z0-9_]{0,63}$';
+
+/** A diagnostic test a device offers (from its profile), announced in its birth so the API can check requests. */
+export const DiagnosticDescriptor = Type.Object(
+  {
+    name: Type.String({ pattern: DIAGNOSTIC_NAME_PATTERN, expected: 'a snake_case test name' }),
+    description: Text(512),
+    /** True when running the test changes the device's state; the API then requires a reason. */
+    changesState: Type.Boolean(),
+  },
+  strict,
+);
+
 export const DeviceBirthMessage = Type.Object(
   {
     ...sent,
@@ -80,6 +94,8 @@ export const DeviceBirthMessage = Type.Object(
     protocol: Text(32),
     profile: Text(128),
     metrics: Type.Array(MetricDescriptor, { maxItems: 4096 }),
+    /** Diagnostic tests the agent can run on this device; absent from agents that predate diagnostics. */
+    diagnostics: Type.Optional(Type.Array(DiagnosticDescriptor, { maxItems: 64 })),
   },
   strict,
 );
@@ -146,6 +162,23 @@ export const CommandMessage = Type.Object(
   strict,
 );
 
+/** The command name of a diagnostic request (CommandMessage.command). */
+export const DIAGNOSTICS_COMMAND = 'diagnostics';
+
+/**
+ * CommandMessage.args of a `diagnostics` command. `timeoutMs` is relative
+ * (how long the agent may spend), so a skewed gateway clock cannot shorten
+ * or stretch the test; `expiresAt` on the command is the absolute cut-off.
+ */
+export const DiagnosticsCommandArgs = Type.Object(
+  {
+    test: Type.String({ pattern: DIAGNOSTIC_NAME_PATTERN, expected: 'a snake_case test name' }),
+    timeoutMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
+    args: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  strict,
+);
+
 export const ResultMessage = Type.Object(
   {
     ...sent,
@@ -169,6 +202,8 @@ export type AlarmMessage = Static<typeof AlarmMessage>;
 export type GapMessage = Static<typeof GapMessage>;
 export type CommandMessage = Static<typeof CommandMessage>;
 export type ResultMessage = Static<typeof ResultMessage>;
+export type DiagnosticDescriptor = Static<typeof DiagnosticDescriptor>;
+export type DiagnosticsCommandArgs = Static<typeof DiagnosticsCommandArgs>;
 
 /** Topic kind -> schema; the single map both sides dispatch on. */
 export const MESSAGE_SCHEMAS = {

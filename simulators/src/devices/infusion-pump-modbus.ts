@@ -1,6 +1,6 @@
 import { checkRange, ModbusException, ModbusExceptionCode, type ModbusVector } from '../transports/modbus-vector.js';
 import { float32ToRegisters, int16ToRegister, registersToFloat32, registersToText, textToRegisters, uint16ToRegister } from '../transports/register-codec.js';
-import { type InfusionPump, isRegisterText, PUMP_LIMITS, type PumpSnapshot, PumpState } from './infusion-pump.js';
+import { type InfusionPump, isRegisterText, PUMP_LIMITS, type PumpSnapshot, PumpState, SelfTestState } from './infusion-pump.js';
 
 /**
  * The MT-LVP-100 register map (docs/simulators/infusion-pump.md): how the pump model looks
@@ -19,8 +19,10 @@ export const INPUT_REGISTER = {
   linePressure: 10,
   battery: 11,
   alarmFlags: 12,
+  selfTestState: 13,
+  selfTestResult: 14,
 } as const;
-export const INPUT_REGISTER_COUNT = 13;
+export const INPUT_REGISTER_COUNT = 15;
 
 /** Holding registers (function 03; 06/16 write the programmable block 0..12). */
 export const HOLDING_REGISTER = {
@@ -38,8 +40,8 @@ export const HOLDING_REGISTER_COUNT = 66;
 /** Registers 0..12 (drug, concentration, occlusion limit) take writes; the identity is read-only. */
 const WRITABLE_HOLDING_END = 13;
 
-export const COIL = { running: 0, alarmReset: 1 } as const;
-export const COIL_COUNT = 2;
+export const COIL = { running: 0, alarmReset: 1, selfTest: 2 } as const;
+export const COIL_COUNT = 3;
 export const DISCRETE_INPUT = { alarmActive: 0, onMains: 1 } as const;
 export const DISCRETE_INPUT_COUNT = 2;
 
@@ -55,6 +57,8 @@ export function inputRegisters(s: PumpSnapshot): number[] {
     // Floor, so the register never shows 20 % while the battery-low flag (< 20 %) is set.
     uint16ToRegister(Math.floor(s.batteryPercent)),
     s.alarmFlags & 0xffff,
+    s.selfTestState,
+    s.selfTestResult,
   ];
 }
 
@@ -72,8 +76,8 @@ export function holdingRegisters(s: PumpSnapshot): number[] {
 }
 
 export function coils(s: PumpSnapshot): boolean[] {
-  // Coil 1 (alarm reset) is a trigger: it always reads 0.
-  return [s.state === PumpState.Running, false];
+  // Coil 1 (alarm reset) is a trigger: it always reads 0. Coil 2 reads 1 while a self-test runs.
+  return [s.state === PumpState.Running, false, s.selfTestState === SelfTestState.Running];
 }
 
 export function discreteInputs(s: PumpSnapshot): boolean[] {
@@ -84,14 +88,17 @@ export function discreteInputs(s: PumpSnapshot): boolean[] {
  * Function 05. Coil 0: 1 starts (or resumes), 0 pauses. A start the pump refuses (alarm,
  * nothing left to infuse) is not an error on the wire: coil 0 simply keeps reading 0.
  * Coil 1: 1 acknowledges latched alarms whose cause has gone; 0 does nothing.
+ * Coil 2: 1 starts the self-test; 0 does nothing.
  */
 export function writeCoil(pump: InfusionPump, address: number, value: boolean): void {
   checkRange('coil', address, 1, COIL_COUNT);
   if (address === COIL.running) {
     if (value) pump.start();
     else pump.pause();
+  } else if (address === COIL.alarmReset) {
+    if (value) pump.resetAlarm();
   } else if (value) {
-    pump.resetAlarm();
+    pump.startSelfTest();
   }
 }
 

@@ -23,6 +23,12 @@ export const PUMP_LIMITS = {
   serialChars: 16,
 } as const;
 
+/** Self-test progress (input register 13) and result codes (input register 14). */
+export const SelfTestState = { Idle: 0, Running: 1, Done: 2 } as const;
+export const SelfTestResult = { Pass: 0, PressureSensor: 1, Motor: 2 } as const;
+/** How long the self-test takes, in simulated seconds. */
+export const SELF_TEST_S = 2;
+
 export const PUMP_IDENTITY = { manufacturer: 'medtel simulated', model: 'MT-LVP-100', firmware: '1.4.2' } as const;
 
 /** Scripted faults; times count from the pump's creation. */
@@ -40,6 +46,10 @@ export type PumpScenario =
       silentAfterS?: number;
       /** Seconds it stays silent (default: for ever). */
       silentForS?: number;
+    }
+  | {
+      /** Every self-test finds the pressure sensor out of range (result code 1). */
+      kind: 'selftest-fail';
     };
 
 export interface InfusionPumpOptions {
@@ -72,6 +82,10 @@ export interface PumpSnapshot {
   linePressureMmHg: number;
   batteryPercent: number;
   alarmFlags: number;
+  /** 0 never run, 1 running, 2 done (SelfTestState). */
+  selfTestState: number;
+  /** Result of the last finished self-test (SelfTestResult); 0 until one has run. */
+  selfTestResult: number;
   drugName: string;
   concentrationMgPerMl: number;
   occlusionLimitMmHg: number;
@@ -140,6 +154,9 @@ export class InfusionPump {
   private occlusionLimitMmHg: number;
   private readonly onMains: boolean;
   private simTimeS = 0;
+  private selfTestState: number = SelfTestState.Idle;
+  private selfTestResult: number = SelfTestResult.Pass;
+  private selfTestEndsAtS = 0;
 
   constructor(options: InfusionPumpOptions = {}) {
     this.clock = options.clock ?? Date.now;
@@ -206,6 +223,17 @@ export class InfusionPump {
     }
   }
 
+  /**
+   * Starts the built-in self-test (sensors, drive, battery), which takes
+   * SELF_TEST_S seconds. It runs beside an infusion and changes no setting;
+   * a start while one is running is ignored.
+   */
+  startSelfTest(): void {
+    if (this.selfTestState === SelfTestState.Running) return;
+    this.selfTestState = SelfTestState.Running;
+    this.selfTestEndsAtS = this.simTimeS + SELF_TEST_S;
+  }
+
   setDrugName(name: string): void {
     this.drugName = checkText('drug name', name, PUMP_LIMITS.drugNameChars);
   }
@@ -248,6 +276,8 @@ export class InfusionPump {
       linePressureMmHg: this.reportedPressureMmHg,
       batteryPercent: this.batteryPercent,
       alarmFlags: this.alarmFlags,
+      selfTestState: this.selfTestState,
+      selfTestResult: this.selfTestResult,
       drugName: this.drugName,
       concentrationMgPerMl: this.concentrationMgPerMl,
       occlusionLimitMmHg: this.occlusionLimitMmHg,
@@ -267,6 +297,10 @@ export class InfusionPump {
 
   private step(h: number): void {
     this.simTimeS += h;
+    if (this.selfTestState === SelfTestState.Running && this.simTimeS >= this.selfTestEndsAtS - 1e-9) {
+      this.selfTestState = SelfTestState.Done;
+      this.selfTestResult = this.scenario?.kind === 'selftest-fail' ? SelfTestResult.PressureSensor : SelfTestResult.Pass;
+    }
     const occluded = this.isOccluded();
 
     if (this.state === PumpState.Running) {

@@ -1,7 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, validateConfig } from '@medtel/shared';
 import type { ResolvedProfile } from '../../profiles/load.js';
+import { prepareModbusDiagnostics, type ModbusDiagnostic } from './diagnostics.js';
+import { RegisterReadSchema } from './register-schema.js';
 import type { RegisterPoint, RegisterType, WordOrder } from './registers.js';
+
+export { RegisterReadSchema };
 
 const strict = { additionalProperties: false } as const;
 
@@ -15,17 +19,6 @@ export const ModbusTcpConnectionSchema = Type.Object(
   strict,
 );
 
-export const RegisterReadSchema = Type.Object(
-  {
-    table: Type.Union([Type.Literal('holding'), Type.Literal('input')]),
-    address: Type.Integer({ minimum: 0, maximum: 65535 }),
-    type: Type.Union(['uint16', 'int16', 'uint32', 'int32', 'float32', 'string'].map((t) => Type.Literal(t))),
-    /** Characters, for type string. */
-    length: Type.Optional(Type.Integer({ minimum: 1, maximum: 250 })),
-  },
-  strict,
-);
-
 const ProfileDriverSchema = Type.Object({ wordOrder: Type.Union([Type.Literal('big'), Type.Literal('little')], { default: 'big' }) }, strict);
 
 export type ModbusTcpConnection = Static<typeof ModbusTcpConnectionSchema>;
@@ -35,6 +28,8 @@ export interface PreparedModbus {
   wordOrder: WordOrder;
   metricPoints: RegisterPoint[];
   identityPoints: RegisterPoint[];
+  /** The profile's diagnostic tests as Modbus steps, by name. */
+  diagnostics: Map<string, ModbusDiagnostic>;
 }
 
 /** Validates one profile `read` entry as Modbus register addressing. */
@@ -72,5 +67,6 @@ export function prepareModbusTcp(connection: unknown, profile: ResolvedProfile, 
   const identityPoints = Object.entries(profile.identity).flatMap(([field, spec]) =>
     spec ? [within(() => toPoint(field, spec.read, profile.file), profile.file, `identity.${field}.read`)] : [],
   );
-  return { connection: conn, wordOrder: driver.wordOrder, metricPoints, identityPoints };
+  const diagnostics = prepareModbusDiagnostics(profile, metricPoints);
+  return { connection: conn, wordOrder: driver.wordOrder, metricPoints, identityPoints, diagnostics };
 }

@@ -1,9 +1,10 @@
 import M from 'modbus-serial';
 import { Backoff } from '@medtel/shared';
-import type { DeviceSession, DeviceSink, DeviceSpec, DriverContext, RawValue } from '../types.js';
+import type { DeviceSession, DeviceSink, DeviceSpec, DiagnosticOutcome, DiagnosticRequest, DriverContext, RawValue } from '../types.js';
 import type { PreparedModbus } from './config.js';
+import { runModbusDiagnostic, type ModbusDiagnosticLink } from './diagnostics.js';
 import { describeLinkError, exceptionName, modbusExceptionCode } from './errors.js';
-import { decodeRegisters, planReads, type ReadBlock } from './registers.js';
+import { decodeRegisters, planReads, registerCount, type ReadBlock } from './registers.js';
 
 // modbus-serial is CommonJS; under NodeNext its class is the default export's `default`.
 const ModbusRTU = M.default;
@@ -25,6 +26,8 @@ export class ModbusTcpSession implements DeviceSession {
   private readonly identityBlocks: ReadBlock[];
   private readonly target: string;
   private nextDue = 0;
+  /** Requests on the link, chained: a Modbus link serves one transaction at a time, polls and diagnostics alike. */
+  private link: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly spec: DeviceSpec<PreparedModbus>,
@@ -106,7 +109,11 @@ export class ModbusTcpSession implements DeviceSession {
    * transaction at a time). Exceptions fail only their block's metrics; a
    * link error is thrown to the caller.
    */
-  private async readBlocks(blocks: ReadBlock[]) {
+  private readBlocks(blocks: ReadBlock[]) {
+    return this.exclusive(() => this.readBlocksNow(blocks));
+  }
+
+  private async readBlocksNow(blocks: ReadBlock[]) {
     const client = this.client as ModbusClient;
     const values = new Map<string, RawValue>();
     const failed = new Map<string, string>();
@@ -127,6 +134,47 @@ export class ModbusTcpSession implements DeviceSession {
       }
     }
     return exception ? { values, failed, exception } : { values, failed };
+  }
+
+  /** Runs `fn` once every earlier request on the link has settled. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.link.then(fn, fn);
+    this.link = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Runs a profile-defined test between polls, on the same connection. A link
+   * error ends the test with the reason in words; the poll loop notices the
+   * broken link by itself and reconnects.
+   */
+  async diagnose(request: DiagnosticRequest): Promise<DiagnosticOutcome> {
+    const test = this.spec.connection.diagnostics.get(request.test);
+    if (!test) return { ok: false, error: `profile "${this.spec.profile.profile}" defines no test "${request.test}"` };
+    if (!this.client || this.stopped) return { ok: false, error: `${this.target} is not connected; the test was not started` };
+    const io = <T>(op: (client: ModbusClient) => Promise<T>) =>
+      this.exclusive(async () => {
+        const client = this.client;
+        if (!client || this.stopped) throw Object.assign(new Error('Port Not Open'), { code: 'ECONNRESET' });
+        return op(client);
+      });
+    const link: ModbusDiagnosticLink = {
+      read: (p) =>
+        io(async (c) => {
+          const count = registerCount(p.type, p.length);
+          const res = p.table === 'input' ? await c.readInputRegisters(p.address, count) : await c.readHoldingRegisters(p.address, count);
+          return decodeRegisters(res.data, 0, p.type, this.spec.connection.wordOrder, p.length);
+        }),
+      writeCoil: (address, value) => io(async (c) => void (await c.writeCoil(address, value))),
+      writeRegister: (address, value) => io(async (c) => void (await c.writeRegister(address, value))),
+    };
+    try {
+      return await runModbusDiagnostic(test, link, request.timeoutMs);
+    } catch (err) {
+      const code = modbusExceptionCode(err);
+      if (code !== undefined) return { ok: false, error: `${request.test}: the device refused a step with Modbus exception ${code} (${exceptionName(code)})` };
+      return { ok: false, error: `${request.test} interrupted: ${describeLinkError(err, this.target, this.spec.timeoutMs)}` };
+    }
   }
 
   private async linkFailed(err: unknown): Promise<void> {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { AUDIT_SCHEMA_SQL } from '../../audit/schema.js';
 import { HTM_SCHEMA_SQL } from './htm-schema.js';
+import { DIAGNOSTICS_SCHEMA_SQL } from './diagnostics-schema.js';
 
 /**
  * Versioned schema changes, applied in order at open; the applied version is
@@ -104,6 +105,7 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
     `,
   },
   { version: 5, name: 'healthcare technology management: asset fields, calibrations, PM, work orders, status history', sql: HTM_SCHEMA_SQL },
+  { version: 7, name: 'diagnostic requests; tests announced in births', sql: DIAGNOSTICS_SCHEMA_SQL },
 ];
 
 export function migrate(db: Database.Database): number {

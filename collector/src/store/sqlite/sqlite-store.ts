@@ -21,6 +21,7 @@ import type {
 import { AuditLog } from '../../audit/audit-log.js';
 import { ASSET_CODECS, toAssetFields } from './device-asset-columns.js';
 import { SqliteHtmStore } from './htm-store.js';
+import { SqliteDiagnostics } from './diagnostics.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
 import { TelemetryTables } from './telemetry.js';
@@ -42,6 +43,7 @@ export class SqliteStore implements Store {
   private readonly telemetry: TelemetryTables;
   readonly audit: AuditLog;
   readonly htm: SqliteHtmStore;
+  readonly diagnostics: SqliteDiagnostics;
   private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
   /** `calendar`: the site's time zone and on-time tolerances for HTM schedules. */
@@ -55,6 +57,7 @@ export class SqliteStore implements Store {
     this.telemetry = new TelemetryTables(this.db);
     this.audit = new AuditLog(this.db);
     this.htm = new SqliteHtmStore(this.db, this.audit, options.calendar ?? DEFAULT_CALENDAR);
+    this.diagnostics = new SqliteDiagnostics(this.db, this.audit);
   }
 
   private prepare() {
@@ -66,11 +69,11 @@ export class SqliteStore implements Store {
          ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
       ),
       birth: db.prepare(
-        `INSERT INTO devices (id, gateway, site, device, type, device_code, manufacturer, model, serial, firmware, protocol, profile, metrics, first_seen, last_seen)
-         VALUES (@id, @gateway, @site, @device, @type, @deviceCode, @manufacturer, @model, @serial, @firmware, @protocol, @profile, @metrics, @at, @at)
+        `INSERT INTO devices (id, gateway, site, device, type, device_code, manufacturer, model, serial, firmware, protocol, profile, metrics, diagnostics, first_seen, last_seen)
+         VALUES (@id, @gateway, @site, @device, @type, @deviceCode, @manufacturer, @model, @serial, @firmware, @protocol, @profile, @metrics, @diagnostics, @at, @at)
          ON CONFLICT (id) DO UPDATE SET type = excluded.type, device_code = excluded.device_code, manufacturer = excluded.manufacturer,
            model = excluded.model, serial = excluded.serial, firmware = excluded.firmware, protocol = excluded.protocol,
-           profile = excluded.profile, metrics = excluded.metrics, site = excluded.site, last_seen = max(last_seen, excluded.last_seen)`,
+           profile = excluded.profile, metrics = excluded.metrics, diagnostics = excluded.diagnostics, site = excluded.site, last_seen = max(last_seen, excluded.last_seen)`,
       ),
       status: db.prepare(
         `UPDATE devices SET status = ?, status_reason = ?, status_at = ?, last_seen = max(last_seen, ?) WHERE id = ? AND (status_at IS NULL OR status_at <= ?)`,
@@ -146,6 +149,7 @@ export class SqliteStore implements Store {
           protocol: b.protocol,
           profile: b.profile,
           metrics: JSON.stringify(b.metrics),
+          diagnostics: JSON.stringify(b.diagnostics ?? []),
           at: item.receivedAt,
         });
         break;
@@ -335,6 +339,7 @@ function toDevice(r: Row): DeviceRecord {
     protocol: r.protocol as string | null,
     profile: r.profile as string | null,
     metrics: JSON.parse(r.metrics as string),
+    diagnostics: JSON.parse((r.diagnostics as string | undefined) ?? '[]'),
     status: r.status as string | null,
     statusReason: r.status_reason as string | null,
     statusAt: r.status_at as number | null,
