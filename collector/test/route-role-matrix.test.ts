@@ -10,6 +10,40 @@ import { startTestCollector } from './collector-fixture.js';
  * asserted is who gets past the guard.
  */
 
+/**
+ * Who may call what, written down independently of the code: a route that
+ * declares a weaker permission than intended (or a new route nobody placed
+ * here) fails the first test.
+ */
+const LEAST_ROLE: Record<string, Role> = {
+  'GET /api/v1/devices': 'viewer',
+  'GET /api/v1/devices/:id': 'viewer',
+  'PATCH /api/v1/devices/:id': 'technician',
+  'GET /api/v1/devices/:id/telemetry': 'viewer',
+  'GET /api/v1/devices/:id/alarms': 'viewer',
+  'GET /api/v1/devices/:id/gaps': 'viewer',
+  'GET /api/v1/gateways': 'viewer',
+  'GET /api/v1/audit': 'admin',
+  'GET /api/v1/calibration-intervals': 'viewer',
+  'PUT /api/v1/calibration-intervals/:model': 'technician',
+  'POST /api/v1/devices/:id/calibrations': 'technician',
+  'GET /api/v1/devices/:id/calibrations': 'viewer',
+  'GET /api/v1/calibrations/due': 'viewer',
+  'POST /api/v1/devices/:id/pm-schedules': 'technician',
+  'GET /api/v1/pm-schedules': 'viewer',
+  'GET /api/v1/pm-schedules/:id': 'viewer',
+  'PATCH /api/v1/pm-schedules/:id': 'technician',
+  'POST /api/v1/work-orders': 'technician',
+  'GET /api/v1/work-orders': 'viewer',
+  'GET /api/v1/work-orders/:id': 'viewer',
+  'PATCH /api/v1/work-orders/:id': 'technician',
+  'POST /api/v1/work-orders/:id/searches': 'technician',
+  'GET /api/v1/kpis': 'viewer',
+  'POST /api/v1/devices/:id/diagnostics': 'technician',
+  'GET /api/v1/diagnostics/:requestId': 'viewer',
+  'GET /api/v1/devices/:id/diagnostics': 'viewer',
+};
+
 type Collector = Awaited<ReturnType<typeof startTestCollector>>;
 let collector: Collector;
 const tokens = {} as Record<Role, string>;
@@ -35,6 +69,15 @@ async function statusOf(method: string, url: string, token?: string): Promise<nu
 const concrete = (url: string) => url.replace(/:[A-Za-z]+/g, 'nope-0').replace(/\*$/, 'nope-0');
 
 describe('route x role matrix', () => {
+  it('every guarded route is in the written table with the role it was meant to need', () => {
+    const declared = Object.fromEntries(
+      collector.api.guardedRoutes
+        .filter((r) => !r.public && r.method !== 'HEAD')
+        .map((r) => [`${r.method} ${r.url}`, r.permission ? PERMISSIONS[r.permission] : 'none']),
+    );
+    expect(declared).toEqual(LEAST_ROLE);
+  });
+
   it('every guarded route: 401 without a token, 403 below its role, through the guard at or above it', async () => {
     const routes = collector.api.guardedRoutes.filter((r) => !r.public && r.method !== 'HEAD');
     expect(routes.length).toBeGreaterThanOrEqual(8);
