@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { createLogger, type Logger } from '@medtel/shared';
+import { createLogger, parseDuration, parseSize, type Logger } from '@medtel/shared';
+import { Alerting } from './alerts/alerting.js';
+import type { AlertService } from './alerts/alert-service.js';
 import { buildApi } from './api/app.js';
 import { TokenVerifier, loadOrCreateSigningKey } from './auth/index.js';
 import { startBroker, type BrokerHandle } from './broker/broker.js';
@@ -14,6 +16,8 @@ export interface RunningCollector {
   broker: BrokerHandle;
   /** Listen here (onStored) for data once it is durable. */
   ingestor: Ingestor;
+  /** The alert lifecycle; the lead wires external sources with `alerts.syncExternal(source, active)`. */
+  alerts: AlertService;
   api: FastifyInstance;
   metrics: CollectorMetrics;
   logger: Logger;
@@ -32,9 +36,17 @@ export async function startCollector(config: CollectorConfig, options: { logger?
   const metrics = createCollectorMetrics();
   const store = new SqliteStore(config.store.path);
   const ingestor = new Ingestor(store, metrics, logger);
+  const alerting = new Alerting(store, metrics, logger, {
+    holdOffMs: parseDuration(config.alerts.holdOff),
+    connectivityGraceMs: parseDuration(config.alerts.connectivityGrace),
+    tickMs: parseDuration(config.alerts.evaluateEvery),
+  });
   let broker: BrokerHandle | undefined;
   let api: FastifyInstance | undefined;
   try {
+    // Open alerts, rules and the registry are loaded before any gateway can publish.
+    await alerting.start();
+    ingestor.onStored(alerting.onStored);
     broker = await startBroker({ host: config.mqtt.host, port: config.mqtt.port, gateways: () => config.gateways, ingestor, metrics, logger });
     const listening = broker.server;
     const verifier = new TokenVerifier({ localKey: await loadOrCreateSigningKey(config.auth.keyFile), oidc: config.auth.oidc ?? null });
@@ -43,6 +55,11 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       store,
       metrics,
       logger,
+      alerting: {
+        alerting,
+        onStored: (listener) => ingestor.onStored(listener),
+        stream: { heartbeatMs: parseDuration(config.stream.heartbeat), maxBufferedBytes: parseSize(config.stream.maxBuffered) },
+      },
       readiness: {
         checks: {
           broker: async () => {
@@ -62,6 +79,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       store,
       broker: b,
       ingestor,
+      alerts: alerting.service,
       api: a,
       metrics,
       logger,
@@ -71,6 +89,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
         await b.close();
         await ingestor.flushed();
         await a.close();
+        await alerting.stop();
         await store.close();
         logger.info('collector stopped');
       },
@@ -78,6 +97,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
   } catch (err) {
     await broker?.close().catch(() => undefined);
     await api?.close().catch(() => undefined);
+    await alerting.stop();
     await store.close();
     throw err;
   }

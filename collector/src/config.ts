@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { ID_PATTERN, LOG_LEVELS, loadConfigFile, validateConfig } from '@medtel/shared';
+import { DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile, validateConfig } from '@medtel/shared';
 import { SECRET_HASH_PATTERN } from './secrets.js';
 
 /**
@@ -10,6 +10,7 @@ import { SECRET_HASH_PATTERN } from './secrets.js';
  */
 const strict = { additionalProperties: false } as const;
 const Port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback });
+const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, default: fallback, expected: 'a duration such as 500ms, 30s or 2m' });
 
 export const GatewayEntrySchema = Type.Object(
   {
@@ -45,6 +46,26 @@ export const CollectorConfigSchema = Type.Object(
             strict,
           ),
         ),
+      },
+      { ...strict, default: {} },
+    ),
+    alerts: Type.Object(
+      {
+        /** Flap hold-off: a cleared condition resolves its alert only after staying clear this long (docs/alerts.md). */
+        holdOff: Duration('30s'),
+        /** A device unreachable/in error, or a gateway offline, raises an alert after this long. */
+        connectivityGrace: Duration('60s'),
+        /** How often time-based conditions (sustained, no data, grace, hold-off) are checked. */
+        evaluateEvery: Duration('1s'),
+      },
+      { ...strict, default: {} },
+    ),
+    stream: Type.Object(
+      {
+        /** A comment line this often keeps proxies from closing an idle stream. */
+        heartbeat: Duration('15s'),
+        /** Unread bytes per client before events are dropped (and counted). */
+        maxBuffered: Type.String({ pattern: SIZE_PATTERN, default: '1MiB', expected: 'a size such as 512KiB or 4MiB' }),
       },
       { ...strict, default: {} },
     ),

@@ -3,7 +3,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { MEDTEL_VERSION, type Logger } from '@medtel/shared';
 import { installAuth, type Verifier } from '../auth/index.js';
 import type { CollectorMetrics } from '../metrics.js';
+import type { Alerting } from '../alerts/alerting.js';
+import type { IngestItem } from '../store/store.js';
+import { Alert, Rule } from './alert-schemas.js';
+import { alertRuleRoutes } from './alert-rules.js';
+import { alertRoutes } from './alerts.js';
 import { auditRoutes } from './audit.js';
+import { streamRoutes } from './stream.js';
 import type { Store } from '../store/store.js';
 import { deviceRoutes } from './devices.js';
 import { installErrorHandler } from './errors.js';
@@ -18,6 +24,13 @@ export interface ApiOptions {
   readiness?: Readiness;
   /** Checks bearer tokens; every route declares the permission it needs (auth/roles.ts). */
   verifier: Verifier;
+  /** Alerts, alert rules and the live stream; their routes are served only when given. */
+  alerting?: {
+    alerting: Alerting;
+    /** Ingestor.onStored, for live readings. */
+    onStored: (listener: (items: IngestItem[]) => void) => () => void;
+    stream: { heartbeatMs: number; maxBufferedBytes: number };
+  };
 }
 
 /** The HTTP API (Fastify). Built without listening, so tests can use inject(). */
@@ -41,6 +54,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       tags: [
         { name: 'registry', description: 'Devices and gateways' },
         { name: 'telemetry', description: 'Readings as stored' },
+        { name: 'alerts', description: 'Alerts, alert rules and the live stream' },
       ],
     },
   });
@@ -48,6 +62,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   installAuth(app, options.verifier);
   app.addSchema(ErrorBody);
   app.addSchema(Device);
+  app.addSchema(Alert);
+  app.addSchema(Rule);
   installErrorHandler(app);
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
@@ -59,6 +75,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(deviceRoutes(options.store));
       await api.register(gatewayRoutes(options.store));
       await api.register(auditRoutes(options.store));
+      const live = options.alerting;
+      if (live) {
+        await api.register(alertRoutes(options.store.alerts, live.alerting.service));
+        await api.register(alertRuleRoutes(options.store.alerts, () => live.alerting.rulesChanged()));
+        await api.register(streamRoutes({ alerts: live.alerting.service, onStored: live.onStored, metrics: options.metrics, ...live.stream }));
+      }
       api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

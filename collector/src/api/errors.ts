@@ -28,10 +28,15 @@ export function installErrorHandler(app: FastifyInstance): void {
       const first = fe.validation[0];
       const where =
         fe.validationContext === 'querystring' ? 'query parameter' : fe.validationContext === 'params' ? 'path parameter' : (fe.validationContext ?? 'request');
+      const path = first?.instancePath.replace(/^\//, '') ?? '';
+      // A missing field is named by itself ("reason"), not by the object that lacks it.
+      const missing = first?.keyword === 'required' ? String((first.params as { missingProperty?: string }).missingProperty) : undefined;
       const parameter =
         first?.keyword === 'additionalProperties'
           ? String((first.params as { additionalProperty?: string }).additionalProperty)
-          : (first?.instancePath.replace(/^\//, '') ?? '');
+          : missing !== undefined
+            ? [path, missing].filter(Boolean).join('/')
+            : path;
       const unknown = fe.validationContext === 'body' ? 'unknown field' : 'unknown parameter';
       const text = first?.keyword === 'additionalProperties' ? unknown : (first?.message ?? 'invalid');
       return reply.code(400).send({ error: 'Bad Request', message: `${where} "${parameter}": ${text}`, parameter });

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { AlertStore } from './alert-store.js';
 import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
 
 /**
@@ -142,6 +143,8 @@ export type AuditTrail = Pick<AuditLog, 'append' | 'list' | 'verify' | 'head'>;
 export interface Store {
   /** Append-only, hash-chained record of every change made through the API. */
   readonly audit: AuditTrail;
+  /** Alert rules and alerts (./alert-store.ts). */
+  readonly alerts: AlertStore;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AUDIT_SCHEMA_SQL } from '../../audit/schema.js';
+import { ALERTS_SCHEMA_SQL } from './alerts-schema.js';
 
 /**
  * Versioned schema changes, applied in order at open; the applied version is
@@ -102,6 +103,7 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       ALTER TABLE devices ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  { version: 6, name: 'alert rules and alerts', sql: ALERTS_SCHEMA_SQL },
 ];
 
 export function migrate(db: Database.Database): number {

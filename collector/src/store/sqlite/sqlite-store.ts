@@ -19,6 +19,7 @@ import type {
   TelemetryRow,
 } from '../store.js';
 import { AuditLog } from '../../audit/audit-log.js';
+import { SqliteAlertStore } from './alerts.js';
 import { migrate } from './migrations.js';
 import { TelemetryTables } from './telemetry.js';
 
@@ -38,6 +39,7 @@ export class SqliteStore implements Store {
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
   private readonly telemetry: TelemetryTables;
   readonly audit: AuditLog;
+  readonly alerts: SqliteAlertStore;
   private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
   constructor(file: string) {
@@ -49,6 +51,7 @@ export class SqliteStore implements Store {
     this.stmt = this.prepare();
     this.telemetry = new TelemetryTables(this.db);
     this.audit = new AuditLog(this.db);
+    this.alerts = new SqliteAlertStore(this.db, this.audit);
   }
 
   private prepare() {
