@@ -81,7 +81,7 @@ describe('live stream (Server-Sent Events)', () => {
     expect((await fetch(`${collector.httpUrl}/api/v1/stream`)).status).toBe(401);
     const bad = await fetch(`${collector.httpUrl}/api/v1/stream?types=alerts,weather`, { headers: { authorization: `Bearer ${viewer}` } });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).parameter).toBe('types');
+    expect(((await bad.json()) as { parameter: string }).parameter).toBe('types');
   });
 
   it('sends a hello, live readings of the chosen device, alert changes, and heartbeats', async () => {
