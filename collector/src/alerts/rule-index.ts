@@ -17,9 +17,14 @@ export interface MetricNames {
   code?: number | undefined;
 }
 
-const key = (scope: string, value: string, metric: string) => `${scope}\u0000${value}\u0000${metric}`;
+/** Rules of one metric name, by scope. */
+interface ScopeMaps {
+  device: Map<string, AlertRule[]>;
+  model: Map<string, AlertRule[]>;
+  type: Map<string, AlertRule[]>;
+}
 
-function scopeKey(rule: AlertRule): [string, string] {
+function scopeOf(rule: AlertRule): [keyof ScopeMaps, string] {
   const s = rule.scope;
   if ('device' in s) return ['device', s.device];
   if ('model' in s) return ['model', s.model];
@@ -33,32 +38,36 @@ function scopeKey(rule: AlertRule): [string, string] {
  * rules that actually match it.
  */
 export class RuleIndex {
-  private readonly byKey = new Map<string, AlertRule[]>();
+  private readonly byName = new Map<string, ScopeMaps>();
+  /** The same rules again under the numeric code, so a reading's code is looked up without making a string. */
+  private readonly byCode = new Map<number, ScopeMaps>();
   readonly noData: AlertRule[] = [];
 
   constructor(rules: AlertRule[]) {
     for (const rule of rules) {
       if (!rule.enabled) continue;
       if (rule.condition.kind === 'no-data') this.noData.push(rule);
-      const k = key(...scopeKey(rule), rule.metric);
-      const list = this.byKey.get(k);
-      if (list) list.push(rule);
-      else this.byKey.set(k, [rule]);
+      const [scope, value] = scopeOf(rule);
+      add(slot(this.byName, rule.metric)[scope], value, rule);
+      if (/^\d+$/.test(rule.metric)) add(slot(this.byCode, Number(rule.metric))[scope], value, rule);
     }
   }
 
   /** Rules watching this metric of this device (no-data rules included). */
   match(device: DeviceInfo, names: MetricNames): AlertRule[] {
-    const ids = [names.metric];
-    if (names.refId && names.refId !== names.metric) ids.push(names.refId);
-    if (names.code !== undefined) ids.push(String(names.code));
-    let found: AlertRule[] | undefined;
-    for (const id of ids) {
-      found = this.add(found, key('device', device.id, id));
-      if (device.model) found = this.add(found, key('model', device.model, id));
-      if (device.type) found = this.add(found, key('type', device.type, id));
+    // Most readings have no rule at all: three map lookups and out.
+    const a = this.byName.get(names.metric);
+    const b = names.refId !== undefined && names.refId !== names.metric ? this.byName.get(names.refId) : undefined;
+    const c = names.code !== undefined ? this.byCode.get(names.code) : undefined;
+    if (!a && !b && !c) return NONE;
+    let found: AlertRule[] = NONE;
+    for (const maps of [a, b, c]) {
+      if (!maps) continue;
+      found = concat(found, maps.device.get(device.id));
+      if (device.model) found = concat(found, maps.model.get(device.model));
+      if (device.type) found = concat(found, maps.type.get(device.type));
     }
-    return found ?? [];
+    return found;
   }
 
   /** Whether `rule` applies to `device` (for no-data rules, which must watch devices that send nothing). */
@@ -68,10 +77,26 @@ export class RuleIndex {
     if ('model' in s) return s.model === device.model;
     return s.type === device.type;
   }
+}
 
-  private add(found: AlertRule[] | undefined, k: string): AlertRule[] | undefined {
-    const rules = this.byKey.get(k);
-    if (!rules) return found;
-    return found ? [...found, ...rules] : rules;
+const NONE: AlertRule[] = [];
+
+function slot<K>(map: Map<K, ScopeMaps>, k: K): ScopeMaps {
+  let maps = map.get(k);
+  if (!maps) {
+    maps = { device: new Map(), model: new Map(), type: new Map() };
+    map.set(k, maps);
   }
+  return maps;
+}
+
+function add(map: Map<string, AlertRule[]>, value: string, rule: AlertRule): void {
+  const list = map.get(value);
+  if (list) list.push(rule);
+  else map.set(value, [rule]);
+}
+
+function concat(found: AlertRule[], more: AlertRule[] | undefined): AlertRule[] {
+  if (!more) return found;
+  return found.length === 0 ? more : [...found, ...more];
 }
