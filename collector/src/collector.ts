@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, createLogger, parseDuration, type Logger } from '@medtel/shared';
+import { ConfigError, createLogger, parseDuration, parseSize, type Logger } from '@medtel/shared';
+import { Alerting } from './alerts/alerting.js';
+import type { AlertService } from './alerts/alert-service.js';
 import { buildApi } from './api/app.js';
 import { TokenVerifier, loadOrCreateSigningKey } from './auth/index.js';
 import { startBroker, type BrokerHandle } from './broker/broker.js';
@@ -16,6 +18,8 @@ export interface RunningCollector {
   /** Listen here (onStored) for data once it is durable. */
   ingestor: Ingestor;
   diagnostics: DiagnosticsService;
+  /** The alert lifecycle; the lead wires external sources with `alerts.syncExternal(source, active)`. */
+  alerts: AlertService;
   api: FastifyInstance;
   metrics: CollectorMetrics;
   logger: Logger;
@@ -34,6 +38,11 @@ export async function startCollector(config: CollectorConfig, options: { logger?
   const metrics = createCollectorMetrics();
   const store = new SqliteStore(config.store.path, { calendar: siteCalendar(config) });
   const ingestor = new Ingestor(store, metrics, logger);
+  const alerting = new Alerting(store, metrics, logger, {
+    holdOffMs: parseDuration(config.alerts.holdOff),
+    connectivityGraceMs: parseDuration(config.alerts.connectivityGrace),
+    tickMs: parseDuration(config.alerts.evaluateEvery),
+  });
   let broker: BrokerHandle | undefined;
   let api: FastifyInstance | undefined;
   let diagnostics: DiagnosticsService | undefined;
@@ -47,6 +56,9 @@ export async function startCollector(config: CollectorConfig, options: { logger?
         'diagnostics.timeout',
       );
     }
+    // Open alerts, rules and the registry are loaded before any gateway can publish.
+    await alerting.start();
+    ingestor.onStored(alerting.onStored);
     broker = await startBroker({ host: config.mqtt.host, port: config.mqtt.port, gateways: () => config.gateways, ingestor, metrics, logger });
     const listening = broker.server;
     // Before the API serves: overdue requests from before a restart are timed out first.
@@ -60,6 +72,11 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       metrics,
       logger,
       diagnostics,
+      alerting: {
+        alerting,
+        onStored: (listener) => ingestor.onStored(listener),
+        stream: { heartbeatMs: parseDuration(config.stream.heartbeat), maxBufferedBytes: parseSize(config.stream.maxBuffered) },
+      },
       readiness: {
         checks: {
           broker: async () => {
@@ -81,6 +98,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       broker: b,
       ingestor,
       diagnostics: d,
+      alerts: alerting.service,
       api: a,
       metrics,
       logger,
@@ -91,6 +109,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
         await b.close();
         await ingestor.flushed();
         await a.close();
+        await alerting.stop();
         await store.close();
         logger.info('collector stopped');
       },
@@ -99,6 +118,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     diagnostics?.stop();
     await broker?.close().catch(() => undefined);
     await api?.close().catch(() => undefined);
+    await alerting.stop();
     await store.close();
     throw err;
   }

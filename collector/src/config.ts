@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { ConfigError, DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, loadConfigFile, validateConfig } from '@medtel/shared';
+import { ConfigError, DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile, validateConfig } from '@medtel/shared';
 import { isTimeZone } from './htm/calendar.js';
 import { DEFAULT_TOLERANCES, type SiteCalendar } from './htm/pm-schedule.js';
 import { SECRET_HASH_PATTERN } from './secrets.js';
@@ -13,6 +13,7 @@ import { SECRET_HASH_PATTERN } from './secrets.js';
 const strict = { additionalProperties: false } as const;
 const Days = (fallback: number) => Type.Integer({ minimum: 0, maximum: 90, default: fallback, expected: 'a whole number of days, 0-90' });
 const Port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback });
+const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, default: fallback, expected: 'a duration such as 500ms, 30s or 2m' });
 
 export const GatewayEntrySchema = Type.Object(
   {
@@ -75,6 +76,26 @@ export const CollectorConfigSchema = Type.Object(
         timeout: Type.String({ pattern: DURATION_PATTERN, default: '30s', expected: 'a duration such as 30s or 2m' }),
         /** The longest timeout a request may ask for. */
         maxTimeout: Type.String({ pattern: DURATION_PATTERN, default: '10m', expected: 'a duration such as 10m' }),
+      },
+      { ...strict, default: {} },
+    ),
+    alerts: Type.Object(
+      {
+        /** Flap hold-off: a cleared condition resolves its alert only after staying clear this long (docs/alerts.md). */
+        holdOff: Duration('30s'),
+        /** A device unreachable/in error, or a gateway offline, raises an alert after this long. */
+        connectivityGrace: Duration('60s'),
+        /** How often time-based conditions (sustained, no data, grace, hold-off) are checked. */
+        evaluateEvery: Duration('1s'),
+      },
+      { ...strict, default: {} },
+    ),
+    stream: Type.Object(
+      {
+        /** A comment line this often keeps proxies from closing an idle stream. */
+        heartbeat: Duration('15s'),
+        /** Unread bytes per client before events are dropped (and counted). */
+        maxBuffered: Type.String({ pattern: SIZE_PATTERN, default: '1MiB', expected: 'a size such as 512KiB or 4MiB' }),
       },
       { ...strict, default: {} },
     ),

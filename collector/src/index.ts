@@ -7,3 +7,6 @@ export { buildApi } from './api/app.js';
 export { createCollectorMetrics } from './metrics.js';
 export { issueToken, loadOrCreateSigningKey, ROLES, PERMISSIONS, permissionsTableMarkdown, type Role } from './auth/index.js';
 export { AuditLog, describeVerifyResult } from './audit/index.js';
+export { Alerting } from './alerts/alerting.js';
+export { AlertService, type ExternalAlert, type AlertChange } from './alerts/alert-service.js';
+export type { AlertStore, AlertRecord, AlertRule, AlertRuleInput, AlertPriority } from './store/alert-store.js';

@@ -50,6 +50,38 @@ export function createCollectorMetrics(registry: Registry = createMetricsRegistr
       labelNames: ['route', 'method', 'status'],
       registers,
     }),
+    alertsRaised: new Counter({
+      name: 'medtel_alerts_raised_total',
+      help: 'Alerts raised, by source (rule, device-alarm, connectivity, external)',
+      labelNames: ['source'],
+      registers,
+    }),
+    alertsResolved: new Counter({
+      name: 'medtel_alerts_resolved_total',
+      help: 'Alerts resolved, by source and by whom (system when the condition cleared, person)',
+      labelNames: ['source', 'by'],
+      registers,
+    }),
+    /** Set from the alert service's open alerts at scrape time (collect), see alerts/alerting.ts. */
+    alertsOpen: new Gauge({
+      name: 'medtel_alerts_open',
+      help: 'Alerts not yet resolved, by source and priority',
+      labelNames: ['source', 'priority'],
+      registers,
+    }),
+    alertEvaluationSeconds: new Histogram({
+      name: 'medtel_alert_evaluation_seconds',
+      help: 'Time to evaluate alert rules and sources for one committed ingest batch',
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    streamClients: new Gauge({ name: 'medtel_stream_clients', help: 'Connected Server-Sent Events clients (GET /api/v1/stream)', registers }),
+    streamDropped: new Counter({
+      name: 'medtel_stream_dropped_events_total',
+      help: 'Stream events not sent to a client that was reading too slowly, by event type',
+      labelNames: ['type'],
+      registers,
+    }),
   };
 }
 

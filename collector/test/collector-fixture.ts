@@ -1,18 +1,24 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLogger } from '@medtel/shared';
-import { hashSecret, loadCollectorConfig, startCollector, type RunningCollector } from '../dist/index.js';
+import { hashSecret, loadCollectorConfig, startCollector, type CollectorConfig, type RunningCollector } from '../dist/index.js';
 import { issueToken, loadOrCreateSigningKey, type Role } from '../dist/auth/index.js';
 import { tempDir } from '../../test/helpers.js';
 
 export const SECRETS = { 'gw-1': 'secret-one-0123456789', 'gw-2': 'secret-two-0123456789' } as const;
 
-/** A collector in this process on loopback ports chosen by the OS, its log captured. */
-export async function startTestCollector(): Promise<
-  RunningCollector & { log: () => string; dir: string; token: (role: Role) => Promise<string>; close: () => Promise<void> }
-> {
-  const dir = tempDir();
+/**
+ * A collector in this process on loopback ports chosen by the OS, its log captured.
+ * `configure` adjusts the config (e.g. short alert timings); `dir` reuses a
+ * previous collector's directory (a restart: stop() the first, close() the last).
+ */
+export async function startTestCollector(
+  options: { configure?: (config: CollectorConfig) => void; dir?: string } = {},
+): Promise<RunningCollector & { log: () => string; dir: string; token: (role: Role) => Promise<string>; close: () => Promise<void> }> {
+  const reused = options.dir;
+  const dir = reused ? { path: reused, remove: () => rmSync(reused, { recursive: true, force: true }) } : tempDir();
   let log = '';
   const destination = new Writable({
     write(chunk, _enc, cb) {
@@ -29,6 +35,7 @@ export async function startTestCollector(): Promise<
     { id: 'gw-1', secretHash: await hashSecret(SECRETS['gw-1']) },
     { id: 'gw-2', site: 'bench', secretHash: await hashSecret(SECRETS['gw-2']) },
   ];
+  options.configure?.(config);
   const collector = await startCollector(config, { logger: createLogger({ name: 'collector', level: 'debug', destination }) });
   return {
     ...collector,

@@ -42,6 +42,16 @@ const LEAST_ROLE: Record<string, Role> = {
   'POST /api/v1/devices/:id/diagnostics': 'technician',
   'GET /api/v1/diagnostics/:requestId': 'viewer',
   'GET /api/v1/devices/:id/diagnostics': 'viewer',
+  'GET /api/v1/alerts': 'viewer',
+  'GET /api/v1/alerts/:id': 'viewer',
+  'POST /api/v1/alerts/:id/ack': 'technician',
+  'POST /api/v1/alerts/:id/resolve': 'technician',
+  'GET /api/v1/alert-rules': 'viewer',
+  'GET /api/v1/alert-rules/:id': 'viewer',
+  'POST /api/v1/alert-rules': 'technician',
+  'PUT /api/v1/alert-rules/:id': 'technician',
+  'DELETE /api/v1/alert-rules/:id': 'technician',
+  'GET /api/v1/stream': 'viewer',
 };
 
 type Collector = Awaited<ReturnType<typeof startTestCollector>>;

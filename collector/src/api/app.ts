@@ -4,12 +4,18 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { MEDTEL_VERSION, type Logger } from '@medtel/shared';
 import { installAuth, type GuardedRoute, type Verifier } from '../auth/index.js';
 import type { CollectorMetrics } from '../metrics.js';
+import type { Alerting } from '../alerts/alerting.js';
+import type { IngestItem } from '../store/store.js';
+import { Alert, Rule } from './alert-schemas.js';
+import { alertRuleRoutes } from './alert-rules.js';
+import { alertRoutes } from './alerts.js';
 import { auditRoutes } from './audit.js';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../htm/pm-schedule.js';
 import { calibrationRoutes } from './calibrations.js';
 import { kpiRoutes } from './kpis.js';
 import { pmScheduleRoutes } from './pm-schedules.js';
 import { workOrderRoutes } from './work-orders.js';
+import { streamRoutes } from './stream.js';
 import type { Store } from '../store/store.js';
 import type { DiagnosticsService } from '../diagnostics/service.js';
 import { deviceRoutes } from './devices.js';
@@ -32,6 +38,13 @@ export interface ApiOptions {
   calendar?: SiteCalendar;
   /** Diagnostics routes are served when given (the collector always gives it). */
   diagnostics?: DiagnosticsService;
+  /** Alerts, alert rules and the live stream; their routes are served only when given. */
+  alerting?: {
+    alerting: Alerting;
+    /** Ingestor.onStored, for live readings. */
+    onStored: (listener: (items: IngestItem[]) => void) => () => void;
+    stream: { heartbeatMs: number; maxBufferedBytes: number };
+  };
 }
 
 declare module 'fastify' {
@@ -71,6 +84,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         { name: 'maintenance', description: 'Preventive-maintenance schedules and work orders' },
         { name: 'kpis', description: 'Clinical-engineering performance over a period' },
         { name: 'diagnostics', description: 'Tests run on a device through its gateway' },
+        { name: 'alerts', description: 'Alerts, alert rules and the live stream' },
       ],
     },
   });
@@ -84,6 +98,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addSchema(Device);
   app.addSchema(WorkOrderSchema);
   app.addSchema(Diagnostic);
+  app.addSchema(Alert);
+  app.addSchema(Rule);
   installErrorHandler(app);
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
@@ -101,6 +117,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(workOrderRoutes(options.store));
       await api.register(kpiRoutes(options.store, calendar));
       if (options.diagnostics) await api.register(diagnosticsRoutes(options.diagnostics));
+      const live = options.alerting;
+      if (live) {
+        await api.register(alertRoutes(options.store.alerts, live.alerting.service));
+        await api.register(alertRuleRoutes(options.store.alerts, () => live.alerting.rulesChanged()));
+        await api.register(streamRoutes({ alerts: live.alerting.service, onStored: live.onStored, metrics: options.metrics, ...live.stream }));
+      }
       api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { AssetFields, AssetPatch } from './device-asset.js';
 import type { HtmStore } from './htm-store.js';
 import type { DiagnosticsStore } from './diagnostics-store.js';
+import type { AlertStore } from './alert-store.js';
 import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
 
 /**
@@ -156,6 +157,8 @@ export interface Store {
   readonly htm: HtmStore;
   /** Diagnostic requests sent to gateways and their outcomes. */
   readonly diagnostics: DiagnosticsStore;
+  /** Alert rules and alerts (./alert-store.ts). */
+  readonly alerts: AlertStore;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;

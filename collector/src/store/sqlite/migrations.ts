@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { AUDIT_SCHEMA_SQL } from '../../audit/schema.js';
 import { HTM_SCHEMA_SQL } from './htm-schema.js';
+import { ALERTS_SCHEMA_SQL } from './alerts-schema.js';
 import { DIAGNOSTICS_SCHEMA_SQL } from './diagnostics-schema.js';
 
 /**
@@ -105,6 +106,7 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
     `,
   },
   { version: 5, name: 'healthcare technology management: asset fields, calibrations, PM, work orders, status history', sql: HTM_SCHEMA_SQL },
+  { version: 6, name: 'alert rules and alerts', sql: ALERTS_SCHEMA_SQL },
   { version: 7, name: 'diagnostic requests; tests announced in births', sql: DIAGNOSTICS_SCHEMA_SQL },
 ];
 
