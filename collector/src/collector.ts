@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConfigError, createLogger, parseDuration, parseSize, type Logger } from '@medtel/shared';
 import { Alerting } from './alerts/alerting.js';
 import type { AlertService } from './alerts/alert-service.js';
+import { CalibrationOverdueAlerts } from './alerts/calibration-overdue.js';
 import { buildApi } from './api/app.js';
 import { TokenVerifier, loadOrCreateSigningKey } from './auth/index.js';
 import { startBroker, type BrokerHandle } from './broker/broker.js';
@@ -46,6 +47,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
   let broker: BrokerHandle | undefined;
   let api: FastifyInstance | undefined;
   let diagnostics: DiagnosticsService | undefined;
+  let calibrationAlerts: CalibrationOverdueAlerts | undefined;
   try {
     const defaultTimeoutMs = parseDuration(config.diagnostics.timeout);
     const maxTimeoutMs = parseDuration(config.diagnostics.maxTimeout);
@@ -59,6 +61,8 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     // Open alerts, rules and the registry are loaded before any gateway can publish.
     await alerting.start();
     ingestor.onStored(alerting.onStored);
+    calibrationAlerts = new CalibrationOverdueAlerts(store, alerting.service, logger, parseDuration(config.alerts.calibrationCheckEvery));
+    await calibrationAlerts.start();
     broker = await startBroker({ host: config.mqtt.host, port: config.mqtt.port, gateways: () => config.gateways, ingestor, metrics, logger });
     const listening = broker.server;
     // Before the API serves: overdue requests from before a restart are timed out first.
@@ -93,6 +97,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     const b = broker;
     const a = api;
     const d = diagnostics;
+    const c = calibrationAlerts;
     return {
       store,
       broker: b,
@@ -109,6 +114,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
         await b.close();
         await ingestor.flushed();
         await a.close();
+        await c.stop();
         await alerting.stop();
         await store.close();
         logger.info('collector stopped');
@@ -118,6 +124,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     diagnostics?.stop();
     await broker?.close().catch(() => undefined);
     await api?.close().catch(() => undefined);
+    await calibrationAlerts?.stop();
     await alerting.stop();
     await store.close();
     throw err;

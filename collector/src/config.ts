@@ -87,6 +87,8 @@ export const CollectorConfigSchema = Type.Object(
         connectivityGrace: Duration('60s'),
         /** How often time-based conditions (sustained, no data, grace, hold-off) are checked. */
         evaluateEvery: Duration('1s'),
+        /** How often devices with an overdue calibration are looked for (each raises an alert until calibrated). */
+        calibrationCheckEvery: Duration('1m'),
       },
       { ...strict, default: {} },
     ),

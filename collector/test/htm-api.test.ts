@@ -210,10 +210,12 @@ describe('calibration', () => {
 
 describe('work orders', () => {
   it('moves through its states with If-Match; illegal moves, stale versions and missing fields are refused', async () => {
-    const created = await call('POST', '/work-orders', { deviceId: PUMP, type: 'corrective', title: 'Occlusion alarm at rest', alertId: 42 });
+    const dangling = await call('POST', '/work-orders', { deviceId: PUMP, type: 'corrective', title: 'Occlusion alarm at rest', alertId: 42 });
+    expect([dangling.status, dangling.body.parameter]).toEqual([400, 'alertId']);
+    const created = await call('POST', '/work-orders', { deviceId: PUMP, type: 'corrective', title: 'Occlusion alarm at rest' });
     expect(created.status).toBe(201);
     const id = created.body.id;
-    expect(created.body).toMatchObject({ state: 'draft', alertId: 42, version: 1, openedBy: 'test-technician' });
+    expect(created.body).toMatchObject({ state: 'draft', alertId: null, version: 1, openedBy: 'test-technician' });
     const illegal = await call('PATCH', `/work-orders/${id}`, { state: 'completed', causeCode: 'wear' }, { ifMatch: 1 });
     expect([illegal.status, illegal.body.parameter]).toEqual([409, 'state']);
     expect(illegal.body.message).toMatch(/from draft to completed/);

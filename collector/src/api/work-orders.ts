@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { CAUSE_CODES, INCOMPLETE_REASONS, WORK_ORDER_STATES, WORK_ORDER_TYPES } from '../htm/work-order-rules.js';
 import type { Store } from '../store/store.js';
-import { notFound } from './errors.js';
+import { badParameter, notFound } from './errors.js';
 import { actorOf, expectedVersion, notInFuture, parseTime, refusalError } from './htm-http.js';
 import { ErrorBody } from './schemas.js';
 import { WorkOrderSchema, workOrderView } from './work-order-view.js';
@@ -85,6 +85,14 @@ export const workOrderRoutes =
       async (request, reply) => {
         const { reason, openedAt, ...input } = request.body;
         const opened = openedAt === undefined ? undefined : notInFuture('openedAt', parseTime('openedAt', openedAt));
+        // A corrective work order names the alert that caused it; a dangling link would mislead the audit.
+        if (input.alertId !== undefined) {
+          const alert = await store.alerts.getAlert(input.alertId);
+          if (!alert) throw badParameter('alertId', `no alert ${input.alertId}`);
+          if (alert.deviceId !== null && alert.deviceId !== input.deviceId) {
+            throw badParameter('alertId', `alert ${input.alertId} is about ${alert.deviceId}, not ${input.deviceId}`);
+          }
+        }
         const outcome = await store.htm.createWorkOrder({ ...input, ...(opened !== undefined ? { openedAt: opened } : {}) }, actorOf(request), reason);
         if (!outcome.ok) throw refusalError(outcome, 'work order');
         reply.code(201).header('etag', `"${outcome.value.version}"`);
