@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSecret, hashSecret, issueToken, loadOrCreateSigningKey } from '@medtel/collector';
+import { seedDemo } from './demo-seed.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const dir = join(root, '.demo');
@@ -92,7 +93,7 @@ async function main() {
   writeFileSync(join(dir, 'gateway.secret'), `${secret}\n`, { mode: 0o600 });
   writeFileSync(
     join(dir, 'collector.yaml'),
-    `# written by npm run demo\nmqtt: { host: 127.0.0.1, port: ${ports.mqtt} }\nhttp: { host: 127.0.0.1, port: ${ports.http} }\nstore: { path: ./data/collector.db }\nauth: { keyFile: ./data/token-signing.key }\ngateways:\n  - id: gw-demo\n    secretHash: "${await hashSecret(secret)}"\n`,
+    `# written by npm run demo\nmqtt: { host: 127.0.0.1, port: ${ports.mqtt} }\nhttp: { host: 127.0.0.1, port: ${ports.http} }\nstore: { path: ./data/collector.db }\nauth: { keyFile: ./data/token-signing.key }\nalerts: { calibrationCheckEvery: 5s }\ngateways:\n  - id: gw-demo\n    secretHash: "${await hashSecret(secret)}"\n`,
   );
   writeFileSync(
     join(dir, 'agent.yaml'),
@@ -124,29 +125,31 @@ async function main() {
   await start('agent', 'agent', ['run', '--config', 'agent.yaml'], /agent started/);
 
   const api = `http://127.0.0.1:${ports.http}/api/v1`;
-  // The collector created its signing key at start; a technician's token for the demo user.
-  const token = await issueToken(await loadOrCreateSigningKey(join(dir, 'data', 'token-signing.key')), {
-    sub: 'demo-technician',
-    role: 'technician',
-    ttl: '8h',
-  });
+  // The collector created its signing key at start: a technician's token for the
+  // demo user, and an admin's for reading the audit trail.
+  const key = await loadOrCreateSigningKey(join(dir, 'data', 'token-signing.key'));
+  const token = await issueToken(key, { sub: 'demo-technician', role: 'technician', ttl: '8h' });
   writeFileSync(join(dir, 'token'), `${token}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'admin-token'), `${await issueToken(key, { sub: 'demo-admin', role: 'admin', ttl: '8h' })}\n`, { mode: 0o600 });
   // Wait for the first readings so the printed URL shows data at once.
   for (let i = 0; i < 60; i++) {
     const res = await fetch(`${api}/devices/gw-demo.pump-1/telemetry?limit=1`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
     if (res?.ok && (await res.json()).count > 0) break;
     await new Promise((r) => setTimeout(r, 500));
   }
+  await seedDemo(api, token, 'gw-demo.pump-1');
   say('');
   say('medtel demo is running: collector + infusion-pump simulator + agent, on loopback.');
   say('');
   say(`  API:         ${api}/devices   (a technician's token, valid 8 h, is in .demo/token)`);
   say(`  Try:         TOKEN=$(cat .demo/token)`);
   say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/devices/gw-demo.pump-1/telemetry?metric=rate&limit=5'`);
-  say(`  OpenAPI:     ${api}/openapi.json`);
+  say(`  API docs:    http://127.0.0.1:${ports.http}/api/docs   (Authorize with the token)`);
+  say('  Walkthrough: docs/walkthrough.md (an overdue calibration, an occlusion alert, a self-test, the audit trail)');
   say(`  Metrics:     http://127.0.0.1:${ports.http}/metrics  (agent: http://127.0.0.1:${ports.agent}/metrics)`);
   say('  Logs:        .demo/logs/   Configs: .demo/*.yaml');
-  say('  Scenario:    the pump line occludes after 60 s (pressure rises, alarm) and clears 30 s later.');
+  say('  Scenario:    the pump is overdue for calibration (alert within 5 s); its line occludes after 60 s');
+  say('               (pressure rises, device alarm and a pressure-rule alert) and clears 30 s later.');
   say('');
   say('Press Ctrl-C to stop.');
 }

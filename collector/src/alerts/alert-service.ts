@@ -186,7 +186,11 @@ export class AlertService {
     const gone = [...this.open.values()].filter((a) => a.key.startsWith(prefix) && !wanted.has(a.key));
     let raised = 0;
     for (const [key, a] of wanted) {
-      if (!this.open.has(key)) raised++;
+      const open = this.open.get(key);
+      // Listed again, unchanged: nothing to write. Touching it would bump its
+      // version every check and turn a person's If-Match into a 409.
+      if (open && open.clearedAt === null && open.priority === a.priority && open.text === a.text) continue;
+      if (!open) raised++;
       void this.raise({
         key,
         source: 'external',
