@@ -43,3 +43,8 @@ export { type Random, randomSeed, seededRandom } from './random.js';
 export { type ModbusTcpOptions, type ModbusTcpServer, type ModbusTcpStats, serveModbusTcp } from './transports/modbus-tcp.js';
 export { checkRange, ModbusException, ModbusExceptionCode, type ModbusVector } from './transports/modbus-vector.js';
 export * from './transports/register-codec.js';
+export { Ventilator, VENT_ALARMS, VENT_IDENTITY, VENT_SCENARIOS, type VentScenario } from './devices/ventilator.js';
+export { startVentilatorSimulator, type VentilatorSimulator, type VentilatorSimulatorOptions } from './ventilator.js';
+export { FaultInjector, type LineFaults } from './transports/faults.js';
+export { openSimSerialLink, type SerialLinkSpec, type SimSerialLink } from './transports/serial-link.js';
+export type { SerialSimOptions, SerialSimStats } from './serial/serial-sim.js';

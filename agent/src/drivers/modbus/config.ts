@@ -45,7 +45,7 @@ function toPoint(key: string, read: unknown, file: string): RegisterPoint {
 }
 
 /** Re-labels a nested validation error so it names the field inside its file. */
-function within<T>(fn: () => T, file: string, prefix: string): T {
+export function within<T>(fn: () => T, file: string, prefix: string): T {
   try {
     return fn();
   } catch (err) {
