@@ -48,3 +48,5 @@ export { startVentilatorSimulator, type VentilatorSimulator, type VentilatorSimu
 export { FaultInjector, type LineFaults } from './transports/faults.js';
 export { openSimSerialLink, type SerialLinkSpec, type SimSerialLink } from './transports/serial-link.js';
 export type { SerialSimOptions, SerialSimStats } from './serial/serial-sim.js';
+export { ECG_IDENTITY, EcgMonitor, LEAD_NAMES_12, MICROVOLTS_PER_COUNT } from './devices/ecg-monitor.js';
+export { type EcgSimulator, type EcgSimulatorOptions, startEcgSimulator } from './ecg.js';

@@ -1,4 +1,4 @@
-import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import { ConfigError, validateConfig } from '@medtel/shared';
 import type { ResolvedProfile } from '../../profiles/load.js';
 import { SerialLineFields, type SerialEndpoint, toEndpoint } from '../../transports/serial/index.js';
@@ -42,7 +42,7 @@ export function prepareSerialConnection<S extends TObject>(
 }
 
 /** Validates every profile `read` (and identity `read`) with the driver's schema; errors name the profile field. */
-export function profileReads<R extends TObject>(profile: ResolvedProfile, schema: R, identitySchema: TObject) {
+export function profileReads<R extends TSchema>(profile: ResolvedProfile, schema: R, identitySchema: TObject) {
   const metrics = profile.metrics.map((m, i) => ({
     id: m.id,
     read: within(() => validateConfig(m.read, profile.file, schema), profile.file, `metrics[${i}].read`) as Static<R>,
