@@ -92,7 +92,7 @@ describe('ECG stream driver against the ECG simulator', () => {
     const unplugged = sim.unplug(1500);
     await waitFor('unreachable', () => rec.lastStatus()?.status === 'unreachable', 5000);
     await unplugged;
-    await waitFor('a gap and data after it', () => rec.gaps.length === 1 && rec.waveforms.at(-1)?.t0 > (rec.gaps[0]?.to as number), 15_000);
+    await waitFor('a gap and data after it', () => rec.gaps.length === 1 && (rec.waveforms.at(-1)?.t0 ?? 0) > (rec.gaps[0]?.to as number), 15_000);
     const gap = rec.gaps[0] as { from: number; to: number; count: number };
     expect(gap.count / 12).toBeGreaterThan(500); // > 1 s at 500 Hz
     expect(gap.to - gap.from).toBe((gap.count / 12 - 1) * 2);
