@@ -50,3 +50,5 @@ export { openSimSerialLink, type SerialLinkSpec, type SimSerialLink } from './tr
 export type { SerialSimOptions, SerialSimStats } from './serial/serial-sim.js';
 export { ECG_IDENTITY, EcgMonitor, LEAD_NAMES_12, MICROVOLTS_PER_COUNT } from './devices/ecg-monitor.js';
 export { type EcgSimulator, type EcgSimulatorOptions, startEcgSimulator } from './ecg.js';
+export { XRAY_IDENTITY, XRAY_SCENARIOS, XrayGenerator, XrayState, type XrayScenario } from './devices/xray-generator.js';
+export { startXraySimulator, type XraySimulator, type XraySimulatorOptions } from './xray.js';
