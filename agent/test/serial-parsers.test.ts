@@ -23,7 +23,10 @@ function prng(seed: number) {
 function mutate(frame: Buffer, r: () => number): Buffer {
   const out = Buffer.from(frame);
   const kind = Math.floor(r() * 4);
-  if (kind === 0 && out.length > 0) out[Math.floor(r() * out.length)] ^= 1 << Math.floor(r() * 8);
+  if (kind === 0 && out.length > 0) {
+    const at = Math.floor(r() * out.length);
+    out[at] = (out[at] as number) ^ (1 << Math.floor(r() * 8));
+  }
   if (kind === 1) return out.subarray(0, Math.floor(r() * out.length));
   if (kind === 2) return Buffer.concat([Buffer.from(Array.from({ length: Math.floor(r() * 8) }, () => Math.floor(r() * 256))), out]);
   if (kind === 3 && out.length > 2) out[Math.floor(r() * out.length)] = Math.floor(r() * 256);
