@@ -79,6 +79,8 @@ export class RtuBus {
   }
 
   private async exec(req: RtuRead): Promise<RtuReply> {
+    // Right after start the port may still be opening: give it the request's timeout before giving up.
+    for (let waited = 0; !this.line.isOpen && waited < req.timeoutMs; waited += 20) await new Promise((r) => setTimeout(r, 20));
     if (!this.line.isOpen) throw new RtuLineDown(this.down);
     const wait = this.lastEnd + this.o.gapMs - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
