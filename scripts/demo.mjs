@@ -64,7 +64,7 @@ async function shutdown(code = 0) {
   stopping = true;
   say('\ndemo: stopping agent, simulator and collector...');
   // Agent first, so its last readings still reach the collector.
-  for (const name of ['agent', 'pump-sim', 'collector']) {
+  for (const name of ['agent', 'pump-sim', 'ventilator-sim', 'ecg-sim', 'xray-sim', 'collector']) {
     const c = children.find((x) => x.name === name);
     if (!c || c.child.exitCode !== null) continue;
     c.child.kill('SIGTERM');
@@ -88,7 +88,16 @@ process.on('SIGTERM', () => shutdown(0));
 async function main() {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  const ports = { mqtt: await portNear(1883), http: await portNear(8080), modbus: await portNear(5020), agent: await portNear(9464) };
+  const ports = {
+    mqtt: await portNear(1883),
+    http: await portNear(8080),
+    modbus: await portNear(5020),
+    agent: await portNear(9464),
+    // Serial devices in terminal-server mode (raw TCP), so the demo needs no socat.
+    vent: await portNear(4001),
+    ecg: await portNear(4002),
+    xray: await portNear(4003),
+  };
   const secret = generateSecret();
   writeFileSync(join(dir, 'gateway.secret'), `${secret}\n`, { mode: 0o600 });
   writeFileSync(
@@ -97,7 +106,11 @@ async function main() {
   );
   writeFileSync(
     join(dir, 'agent.yaml'),
-    `# written by npm run demo\ngateway: { id: gw-demo, site: demo-hospital }\ncollector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret }\nstateDir: ./data/agent\nhttp: { port: ${ports.agent} }\ndevices:\n  - id: pump-1\n    profile: medtel-mt-lvp-100\n    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${ports.modbus}, unitId: 1 }\n    pollInterval: 1s\n`,
+    `# written by npm run demo\ngateway: { id: gw-demo, site: demo-hospital }\ncollector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret }\nstateDir: ./data/agent\nhttp: { port: ${ports.agent} }\ndevices:\n  - id: pump-1\n    profile: medtel-mt-lvp-100\n    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${ports.modbus}, unitId: 1 }\n    pollInterval: 1s\n` +
+      `  - id: vent-1\n    profile: medtel-mt-vent-500\n    connection: { protocol: medibus, path: "tcp://127.0.0.1:${ports.vent}" }\n    pollInterval: 1s\n` +
+      `  - id: ecg-1\n    profile: medtel-mt-ecg-12\n    connection: { protocol: medtel-ecg, path: "tcp://127.0.0.1:${ports.ecg}" }\n` +
+      `  - id: xray-1\n    profile: medtel-mt-xr-80\n    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xray}", unitId: 1 }\n    pollInterval: 1s\n` +
+      `  - id: xray-2\n    profile: medtel-mt-xr-80\n    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xray}", unitId: 2 }\n    pollInterval: 1s\n`,
   );
 
   say('demo: starting collector...');
@@ -121,6 +134,20 @@ async function main() {
     ],
     /pump simulator listening/,
   );
+  say('demo: starting ventilator, ECG monitor and X-ray generators (serial, terminal-server mode)...');
+  await start(
+    'ventilator-sim',
+    'simulators',
+    ['ventilator', '--tcp', `127.0.0.1:${ports.vent}`, '--serial', 'DEMO-VENT-1', '--scenario', 'apnea', '--scenario-after', '45s', '--scenario-for', '20s'],
+    /simulator listening/,
+  );
+  await start(
+    'ecg-sim',
+    'simulators',
+    ['ecg', '--tcp', `127.0.0.1:${ports.ecg}`, '--serial', 'DEMO-ECG-1', '--leads', '3', '--rate', '250'],
+    /simulator listening/,
+  );
+  await start('xray-sim', 'simulators', ['xray', '--tcp', `127.0.0.1:${ports.xray}`, '--units', '1,2'], /simulator listening/);
   say('demo: starting agent...');
   await start('agent', 'agent', ['run', '--config', 'agent.yaml'], /agent started/);
 
@@ -150,6 +177,8 @@ async function main() {
   say('  Logs:        .demo/logs/   Configs: .demo/*.yaml');
   say('  Scenario:    the pump is overdue for calibration (alert within 5 s); its line occludes after 60 s');
   say('               (pressure rises, device alarm and a pressure-rule alert) and clears 30 s later.');
+  say('  Serial:      vent-1 (apnea alarm after 45 s), ecg-1 (3 leads at 250 Hz + numerics), xray-1 and xray-2 (one RTU line)');
+  say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/devices/gw-demo.ecg-1/telemetry?metric=heart_rate&limit=5'`);
   say('');
   say('Press Ctrl-C to stop.');
 }

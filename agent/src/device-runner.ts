@@ -1,6 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import { topics, type DeviceBirthMessage, type DeviceStatus, type Logger } from '@medtel/shared';
-import type { DeviceSession, DeviceSink, DeviceSpec, DiagnosticOutcome, DiagnosticRequest, Driver, RawSample } from './drivers/types.js';
+import type {
+  DataGap,
+  DeviceSession,
+  DeviceSink,
+  DeviceSpec,
+  DiagnosticOutcome,
+  DiagnosticRequest,
+  Driver,
+  RawSample,
+  WaveformBatch,
+} from './drivers/types.js';
 import type { AgentMetrics } from './metrics.js';
 import type { Outbox, OutboxMessage } from './outbox/index.js';
 import type { IdentityField, ResolvedProfile } from './profiles/load.js';
@@ -120,6 +130,46 @@ export class DeviceRunner implements DeviceSink {
     this.commit(messages);
     this.o.metrics.readings.inc({ device: this.o.spec.id }, readings.length);
     for (const alarm of alarms) this.o.metrics.alarms.inc({ device: this.o.spec.id, phase: alarm.phase });
+  }
+
+  /**
+   * Waveform samples: one data message per lead per batch, so a 12-lead 500 Hz
+   * second (6000 readings) stays far below the 1 MiB message limit and the
+   * message rate stays at a dozen per second per monitor.
+   */
+  waveform(batch: WaveformBatch): void {
+    const messages: OutboxMessage[] = [];
+    let total = 0;
+    for (const [metric, samples] of batch.series) {
+      const readings = this.transform.waveformReadings(metric, batch.t0, batch.periodMs, samples);
+      if (readings.length === 0) continue;
+      total += readings.length;
+      messages.push({
+        topic: this.topic('data'),
+        kind: 'data',
+        device: this.o.spec.id,
+        body: { device: this.o.spec.id, clock: batch.clock, readings },
+        readings: { count: readings.length, from: (readings[0] as { t: number }).t, to: (readings.at(-1) as { t: number }).t },
+      });
+    }
+    if (messages.length === 0) return;
+    this.state.lastSampleAt = Date.now();
+    this.commit(messages);
+    this.o.metrics.readings.inc({ device: this.o.spec.id }, total);
+  }
+
+  /** Data lost before it reached the agent (e.g. frames lost on a serial line): a gap message, never invented values. */
+  gap(gap: DataGap): void {
+    this.o.logger.warn({ device: this.o.spec.id, ...gap }, 'device data lost before reaching the agent');
+    this.commit([
+      {
+        topic: topics.gap(this.o.site, this.o.gateway),
+        kind: 'gap',
+        device: this.o.spec.id,
+        body: { device: this.o.spec.id, from: gap.from, to: gap.to, count: gap.count, kind: 'data', reason: gap.reason },
+        readings: { count: gap.count, from: gap.from, to: gap.to },
+      },
+    ]);
   }
 
   private birthMessage(identity: Partial<Record<IdentityField, string>>): OutboxMessage {

@@ -38,6 +38,14 @@ export class ProfileTransform {
     return out;
   }
 
+  /** One reading per waveform sample, at t0 + i x period: the same codes, units and scaling as any metric. */
+  waveformReadings(metricId: string, t0: number, periodMs: number, samples: number[]): Reading[] {
+    const metric = this.metrics.get(metricId);
+    const descriptor = this.profile.descriptors.get(metricId);
+    if (!metric || !descriptor) return [];
+    return samples.map((raw, i) => ({ ...descriptor, t: Math.round(t0 + i * periodMs), value: this.convert(metric, raw), quality: 'good' as const }));
+  }
+
   /** Alarm phases implied by this sample (start when a condition appears, end when it clears). */
   alarms(sample: RawSample): AlarmEvent[] {
     const events: AlarmEvent[] = [];

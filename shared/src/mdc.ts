@@ -59,6 +59,9 @@ export const UNITS: Record<string, MdcUnit> = Object.fromEntries(
 const PRIVATE = 0xf000;
 export const VENDOR_UNITS: Record<string, MdcUnit> = {
   MEDTEL_DIM_MILLI_G_PER_MILLI_L: { refId: 'MEDTEL_DIM_MILLI_G_PER_MILLI_L', code: 4 * 65536 + PRIVATE + 1, symbol: 'mg/mL' },
+  // kV and mA exist in 11073-10101 but their codes are not in our checked sources; private until confirmed.
+  MEDTEL_DIM_KILO_VOLT: { refId: 'MEDTEL_DIM_KILO_VOLT', code: 4 * 65536 + PRIVATE + 2, symbol: 'kV' },
+  MEDTEL_DIM_MILLI_AMP: { refId: 'MEDTEL_DIM_MILLI_AMP', code: 4 * 65536 + PRIVATE + 3, symbol: 'mA' },
 };
 
 export const TERMS: Record<string, MdcTerm> = Object.fromEntries(
@@ -96,6 +99,22 @@ export const TERMS: Record<string, MdcTerm> = Object.fromEntries(
       ['MDC_VOL_MINUTE_AWAY', 151880, 'MDC_DIM_X_L_PER_MIN'],
       ['MDC_RATIO_IE', 151832, 'MDC_DIM_DIMLESS'],
       ['MDC_AWAY_CO2_ET', 151728, 'MDC_DIM_MMHG'],
+      // Settings: observed code + 0x01000000 (derived by the published rule; CLINICAL-NOTES status D)
+      ['MDC_VENT_RESP_RATE_SETTING', 16928802, 'MDC_DIM_RESP_PER_MIN'],
+      ['MDC_VENT_PRESS_AWAY_END_EXP_POS_SETTING', 16929192, 'MDC_DIM_CM_H2O'],
+      // ECG waveforms: MDC_ECG_ELEC_POTL_<lead>, term 256 + lead index
+      ['MDC_ECG_ELEC_POTL_I', 131329, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_II', 131330, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_III', 131389, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_AVR', 131390, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_AVL', 131391, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_AVF', 131392, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_V1', 131331, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_V2', 131332, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_V3', 131333, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_V4', 131334, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_V5', 131335, 'MDC_DIM_MILLI_VOLT'],
+      ['MDC_ECG_ELEC_POTL_V6', 131336, 'MDC_DIM_MILLI_VOLT'],
       // Generic technical alarm event
       ['MDC_EVT_ALARM', 196616, undefined],
     ] as const
@@ -110,6 +129,22 @@ export const VENDOR_TERMS: Record<string, MdcTerm> = {
   MEDTEL_OCCLUSION_LIMIT: { refId: 'MEDTEL_OCCLUSION_LIMIT', code: 2 * 65536 + PRIVATE + 4, unit: 'MDC_DIM_MMHG' },
   MEDTEL_EVT_VTBI_COMPLETE: { refId: 'MEDTEL_EVT_VTBI_COMPLETE', code: 3 * 65536 + PRIVATE + 1 },
   MEDTEL_EVT_BATTERY_LOW: { refId: 'MEDTEL_EVT_BATTERY_LOW', code: 3 * 65536 + PRIVATE + 2 },
+  // Ventilator (no confirmed 11073 term for the mode or these alarm events in our sources)
+  MEDTEL_VENT_MODE: { refId: 'MEDTEL_VENT_MODE', code: 2 * 65536 + PRIVATE + 5 },
+  MEDTEL_EVT_VENT_PRESS_HIGH: { refId: 'MEDTEL_EVT_VENT_PRESS_HIGH', code: 3 * 65536 + PRIVATE + 3 },
+  MEDTEL_EVT_VENT_APNEA: { refId: 'MEDTEL_EVT_VENT_APNEA', code: 3 * 65536 + PRIVATE + 4 },
+  MEDTEL_EVT_VENT_MINUTE_VOL_LOW: { refId: 'MEDTEL_EVT_VENT_MINUTE_VOL_LOW', code: 3 * 65536 + PRIVATE + 5 },
+  MEDTEL_EVT_VENT_CIRCUIT_DISCONNECT: { refId: 'MEDTEL_EVT_VENT_CIRCUIT_DISCONNECT', code: 3 * 65536 + PRIVATE + 6 },
+  // X-ray generator (10101:2004 has no X-ray terms)
+  MEDTEL_XRAY_STATE: { refId: 'MEDTEL_XRAY_STATE', code: 2 * 65536 + PRIVATE + 6 },
+  MEDTEL_XRAY_ANODE_HEAT: { refId: 'MEDTEL_XRAY_ANODE_HEAT', code: 2 * 65536 + PRIVATE + 7, unit: 'MDC_DIM_PERCENT' },
+  MEDTEL_XRAY_KVP: { refId: 'MEDTEL_XRAY_KVP', code: 2 * 65536 + PRIVATE + 8, unit: 'MEDTEL_DIM_KILO_VOLT' },
+  MEDTEL_XRAY_TUBE_CURRENT: { refId: 'MEDTEL_XRAY_TUBE_CURRENT', code: 2 * 65536 + PRIVATE + 9, unit: 'MEDTEL_DIM_MILLI_AMP' },
+  MEDTEL_XRAY_EXPOSURE_TIME: { refId: 'MEDTEL_XRAY_EXPOSURE_TIME', code: 2 * 65536 + PRIVATE + 10, unit: 'MDC_DIM_MILLI_SEC' },
+  MEDTEL_XRAY_EXPOSURE_COUNT: { refId: 'MEDTEL_XRAY_EXPOSURE_COUNT', code: 2 * 65536 + PRIVATE + 11 },
+  MEDTEL_XRAY_ERROR_CODE: { refId: 'MEDTEL_XRAY_ERROR_CODE', code: 2 * 65536 + PRIVATE + 12 },
+  MEDTEL_EVT_XRAY_FAULT: { refId: 'MEDTEL_EVT_XRAY_FAULT', code: 3 * 65536 + PRIVATE + 7 },
+  MEDTEL_EVT_XRAY_HEAT_HIGH: { refId: 'MEDTEL_EVT_XRAY_HEAT_HIGH', code: 3 * 65536 + PRIVATE + 8 },
 };
 
 /** Device (MDS) codes, partition 1. */
@@ -117,6 +152,7 @@ export const DEVICE_TYPES: Record<string, number> = {
   'infusion-pump': 69985,
   ventilator: 70001,
   'patient-monitor': 69965,
+  // 'x-ray-generator': none in 10101:2004 (CLINICAL-NOTES: X-ray, MRI, CT have no device codes)
 };
 
 export function lookupTerm(refId: string): MdcTerm | undefined {

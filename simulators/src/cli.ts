@@ -2,6 +2,7 @@
 import { createLogger, MEDTEL_VERSION } from '@medtel/shared';
 import { Command, CommanderError } from 'commander';
 import { startPumpSimulator } from './pump.js';
+import { addSerialCommands } from './serial-commands.js';
 import { PUMP_CLI_DEFAULTS, type PumpCliFlags, parsePumpCliFlags, SCENARIOS, UsageError } from './pump-options.js';
 
 /**
@@ -93,6 +94,8 @@ program
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+
+addSerialCommands(program, fail);
 
 try {
   await program.parseAsync(process.argv);

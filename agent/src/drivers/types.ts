@@ -20,8 +20,31 @@ export interface RawSample {
   failed?: Map<string, string>;
 }
 
+/** Evenly spaced samples of waveform metrics, as a streaming device sends them. */
+export interface WaveformBatch {
+  /** Time of the first sample of every series. */
+  t0: number;
+  periodMs: number;
+  clock: 'device' | 'agent';
+  /** Metric id -> raw samples (the profile's scale applies), the first one at t0. */
+  series: Map<string, number[]>;
+}
+
+/** Data the device sent that never arrived (lost frames): reported, never filled in. */
+export interface DataGap {
+  from: number;
+  to: number;
+  /** Readings missing. */
+  count: number;
+  reason: string;
+}
+
 export interface DeviceSink {
   sample(sample: RawSample): void;
+  /** Waveform samples (streaming drivers); optional so sinks that predate it still satisfy the contract. */
+  waveform?(batch: WaveformBatch): void;
+  /** A counted hole in the data (streaming drivers). */
+  gap?(gap: DataGap): void;
   status(status: DeviceStatus, reason?: string): void;
   /** Identity read from the device itself (serial, firmware...); sent as its birth. */
   identity(identity: Partial<Record<IdentityField, string>>): void;

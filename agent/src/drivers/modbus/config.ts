@@ -19,7 +19,14 @@ export const ModbusTcpConnectionSchema = Type.Object(
   strict,
 );
 
-const ProfileDriverSchema = Type.Object({ wordOrder: Type.Union([Type.Literal('big'), Type.Literal('little')], { default: 'big' }) }, strict);
+const ProfileDriverSchema = Type.Object(
+  {
+    wordOrder: Type.Union([Type.Literal('big'), Type.Literal('little')], { default: 'big' }),
+    /** Line settings of a model read over Modbus RTU; validated by the serial transport. */
+    line: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  strict,
+);
 
 export type ModbusTcpConnection = Static<typeof ModbusTcpConnectionSchema>;
 
@@ -40,7 +47,7 @@ function toPoint(key: string, read: unknown, file: string): RegisterPoint {
 }
 
 /** Re-labels a nested validation error so it names the field inside its file. */
-function within<T>(fn: () => T, file: string, prefix: string): T {
+export function within<T>(fn: () => T, file: string, prefix: string): T {
   try {
     return fn();
   } catch (err) {
@@ -62,11 +69,16 @@ export function prepareModbusTcp(connection: unknown, profile: ResolvedProfile, 
       `${where.field}.protocol`,
     );
   }
+  return { connection: conn, ...registerMap(profile) };
+}
+
+/** A profile's register addressing, shared by Modbus TCP and RTU (a model's map does not depend on the wire). */
+export function registerMap(profile: ResolvedProfile): Omit<PreparedModbus, 'connection'> {
   const driver = within(() => validateConfig(profile.driver ?? {}, profile.file, ProfileDriverSchema), profile.file, 'driver');
   const metricPoints = profile.metrics.map((m, i) => within(() => toPoint(m.id, m.read, profile.file), profile.file, `metrics[${i}].read`));
   const identityPoints = Object.entries(profile.identity).flatMap(([field, spec]) =>
     spec ? [within(() => toPoint(field, spec.read, profile.file), profile.file, `identity.${field}.read`)] : [],
   );
   const diagnostics = prepareModbusDiagnostics(profile, metricPoints);
-  return { connection: conn, wordOrder: driver.wordOrder, metricPoints, identityPoints, diagnostics };
+  return { wordOrder: driver.wordOrder, metricPoints, identityPoints, diagnostics };
 }
