@@ -40,7 +40,11 @@ export async function startEcgSimulator(o: EcgSimulatorOptions): Promise<EcgSimu
     while (generated < due) {
       const count = Math.min(due - generated, 255, Math.floor(1000 / (o.leads * 2)));
       const samples: number[][] = Array.from({ length: o.leads }, () => []);
-      for (let s = 0; s < count; s++) monitor.sample(generated + s).forEach((v, l) => samples[l]?.push(v));
+      for (let s = 0; s < count; s++) {
+        monitor.sample(generated + s).forEach((v, l) => {
+          samples[l]?.push(v);
+        });
+      }
       send(ECG_FRAME.wave, wavePayload(generated, samples));
       generated += count;
     }

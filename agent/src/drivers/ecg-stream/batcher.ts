@@ -65,7 +65,10 @@ export class WaveformBatcher {
       const samples = frame.samples[lead];
       if (!samples) continue;
       let buf = this.buffers.get(metric);
-      if (!buf) this.buffers.set(metric, (buf = []));
+      if (!buf) {
+        buf = [];
+        this.buffers.set(metric, buf);
+      }
       for (let i = from; i < count; i++) buf.push(samples[i] as number);
     }
     this.buffered += count - from;
