@@ -25,6 +25,11 @@ beforeAll(async () => {
     profile: 'medtel-mt-lvp-100',
     metrics: [{ metric: 'rate', code: 157784, refId: 'MDC_FLOW_FLUID_PUMP', unit: 'mL/h', unitCode: 265266 }],
   };
+  await publishAcked(
+    client,
+    'medtel/v1/bench/gw-1/state',
+    JSON.stringify({ v: 1, sentAt: Date.now(), state: 'online', agentVersion: '0.1.0', devices: ['pump-1'] }),
+  );
   await publishAcked(client, 'medtel/v1/bench/gw-1/dev/pump-1/birth', JSON.stringify(birth));
   for (let seq = 2; seq <= 6; seq++) await publishAcked(client, 'medtel/v1/bench/gw-1/dev/pump-1/data', dataPayload(seq, 'pump-1', [100 + seq]));
   await client.endAsync();
@@ -37,7 +42,19 @@ describe('HTTP API', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.total).toBe(1);
-    expect(body.items[0]).toMatchObject({ id: 'gw-1.pump-1', model: 'MT-LVP-100', serial: 'SN-1', deviceCode: 69985, gatewayState: null });
+    expect(body.items[0]).toMatchObject({ id: 'gw-1.pump-1', model: 'MT-LVP-100', serial: 'SN-1', deviceCode: 69985, gatewayState: 'online' });
+  });
+
+  it('lists gateways with their devices, connectivity and last seen', async () => {
+    const body = (await get('/api/v1/gateways')).json();
+    expect(body.items).toEqual([
+      expect.objectContaining({
+        id: 'gw-1',
+        state: 'online',
+        agentVersion: '0.1.0',
+        devices: [{ id: 'gw-1.pump-1', device: 'pump-1', type: 'infusion-pump', model: 'MT-LVP-100', connectivity: 'unknown', lastSeen: expect.any(String) }],
+      }),
+    ]);
   });
 
   it('serves one device, and 404 with a JSON error for an unknown one', async () => {

@@ -110,6 +110,17 @@ export const Gateway = Type.Object({
   agentVersion: Nullable(Type.String()),
   stateAt: Iso,
   lastSeen: Iso,
+  devices: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      device: Type.String(),
+      type: Nullable(Type.String()),
+      model: Nullable(Type.String()),
+      connectivity: Type.String({ description: 'status, or "offline" while the gateway is offline' }),
+      lastSeen: Iso,
+    }),
+    { description: 'the devices this gateway has announced' },
+  ),
 });
 
 const strict = { additionalProperties: false } as const;
