@@ -14,10 +14,11 @@ import { installCleanup, keepTempDir, killAll, releaseTempDir, tempDirPath } fro
 import { parseOptions, usage } from './lib/options.mjs';
 import { printReport, writeJsonReport } from './lib/report.mjs';
 import { drain } from './scenarios/drain.mjs';
+import { ecg } from './scenarios/ecg.mjs';
 import { ingest } from './scenarios/ingest.mjs';
 
 /** In the order they run without --scenario. */
-const SCENARIOS = [ingest, drain];
+const SCENARIOS = [ingest, drain, ecg];
 
 installCleanup();
 

@@ -20,9 +20,16 @@ const PARENT_WATCH = join(dirname(fileURLToPath(import.meta.url)), 'parent-watch
 /**
  * agent.yaml: gateway `gateway` ({id, secret}) of `site`, the outbox in
  * `stateDir`, the collector at `mqttUrl`, and `devices` ([{id, port}]):
- * medtel-mt-lvp-100 pumps over Modbus TCP on loopback, polled every `pollInterval`.
+ * medtel-mt-lvp-100 pumps over Modbus TCP on loopback, polled every `pollInterval`;
+ * or any devices as `deviceEntries`, each one YAML flow mapping.
  */
-function agentYaml({ site, gateway, mqttUrl, secretFile, stateDir, httpPort, window, maxBytes, pollInterval, devices }) {
+function agentYaml({ site, gateway, mqttUrl, secretFile, stateDir, httpPort, window, maxBytes, pollInterval, devices, deviceEntries }) {
+  const entries =
+    deviceEntries ??
+    devices.map(
+      (d) =>
+        `{ id: ${JSON.stringify(d.id)}, profile: medtel-mt-lvp-100, connection: { protocol: modbus-tcp, host: ${JSON.stringify(HOST)}, port: ${d.port}, unitId: 1 }, pollInterval: ${pollInterval} }`,
+    );
   const q = JSON.stringify; // YAML accepts JSON-quoted strings
   return [
     `gateway: { id: ${q(gateway.id)}, site: ${q(site)} }`,
@@ -32,11 +39,8 @@ function agentYaml({ site, gateway, mqttUrl, secretFile, stateDir, httpPort, win
     `http: { host: ${q(HOST)}, port: ${httpPort} }`,
     // info: the ready line ("agent started") and connects are logged at info; nothing per message is.
     'log: { level: info }',
-    devices.length ? 'devices:' : 'devices: []',
-    ...devices.map(
-      (d) =>
-        `  - { id: ${q(d.id)}, profile: medtel-mt-lvp-100, connection: { protocol: modbus-tcp, host: ${q(HOST)}, port: ${d.port}, unitId: 1 }, pollInterval: ${pollInterval} }`,
-    ),
+    entries.length ? 'devices:' : 'devices: []',
+    ...entries.map((e) => `  - ${e}`),
     '',
   ].join('\n');
 }
@@ -49,14 +53,17 @@ function agentYaml({ site, gateway, mqttUrl, secretFile, stateDir, httpPort, win
  * ({path, warnings (first 20), counts, stderr}), `exited`, `unexpectedExit`,
  * `exitedEarly`, `readyz()`, `metrics()` and `stop()`.
  */
-export async function startAgent(dir, { site, gateway, mqttPort, stateDir, window = 100, maxBytes = '4GiB', pollInterval = '250ms', devices = [] }) {
+export async function startAgent(
+  dir,
+  { site, gateway, mqttPort, stateDir, window = 100, maxBytes = '4GiB', pollInterval = '250ms', devices = [], deviceEntries },
+) {
   const httpPort = await freePort();
   const secretFile = join(dir, 'gateway.secret');
   writeFileSync(secretFile, `${gateway.secret}\n`, { mode: 0o600 });
   const configPath = join(dir, 'agent.yaml');
   writeFileSync(
     configPath,
-    agentYaml({ site, gateway, mqttUrl: `mqtt://${HOST}:${mqttPort}`, secretFile, stateDir, httpPort, window, maxBytes, pollInterval, devices }),
+    agentYaml({ site, gateway, mqttUrl: `mqtt://${HOST}:${mqttPort}`, secretFile, stateDir, httpPort, window, maxBytes, pollInterval, devices, deviceEntries }),
     { mode: 0o600 },
   );
 
