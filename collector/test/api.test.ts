@@ -45,6 +45,26 @@ describe('HTTP API', () => {
     expect(body.items[0]).toMatchObject({ id: 'gw-1.pump-1', model: 'MT-LVP-100', serial: 'SN-1', deviceCode: 69985, gatewayState: 'online' });
   });
 
+  it('refuses bodies over 1 MiB with 413 and a JSON error, and keeps serving', async () => {
+    const technician = await collector.token('technician');
+    const huge = await collector.api.inject({
+      method: 'POST',
+      url: '/api/v1/work-orders',
+      headers: { authorization: `Bearer ${technician}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ deviceId: 'gw-1.pump-1', type: 'corrective', title: 'x'.repeat(1_100_000) }),
+    });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json()).toMatchObject({ error: 'Payload Too Large' });
+    const notJson = await collector.api.inject({
+      method: 'POST',
+      url: '/api/v1/work-orders',
+      headers: { authorization: `Bearer ${technician}`, 'content-type': 'application/xml' },
+      payload: '<workOrder/>',
+    });
+    expect(notJson.statusCode).toBe(415);
+    expect((await get('/api/v1/devices')).statusCode).toBe(200);
+  });
+
   it('lists gateways with their devices, connectivity and last seen', async () => {
     const body = (await get('/api/v1/gateways')).json();
     expect(body.items).toEqual([

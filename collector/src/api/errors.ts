@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
 export class HttpError extends Error {
@@ -46,7 +47,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       request.log.error({ err }, 'request failed');
       return reply.code(status).send({ error: 'Internal Server Error', message: 'the collector could not complete this request; see its log' });
     }
-    return reply.code(status).send({ error: fe.code ?? 'Error', message: fe.message });
+    // Fastify's own refusals (body too large, unsupported media type, bad JSON): the HTTP reason as
+    // `error`, like every other error here, and Fastify's code for whoever searches its docs.
+    return reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', message: fe.message, ...(fe.code ? { code: fe.code } : {}) });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
 }

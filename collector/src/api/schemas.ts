@@ -4,7 +4,12 @@ import { AssetFieldsPatch, AssetFieldsResponse, AssetListFilters } from './asset
 /** Response and parameter schemas of the HTTP API; the OpenAPI document is generated from them. */
 
 export const ErrorBody = Type.Object(
-  { error: Type.String(), message: Type.String(), parameter: Type.Optional(Type.String()) },
+  {
+    error: Type.String(),
+    message: Type.String(),
+    parameter: Type.Optional(Type.String()),
+    code: Type.Optional(Type.String({ description: "Fastify's error code, when Fastify refused the request itself" })),
+  },
   { $id: 'Error', description: 'What went wrong, in one sentence; `parameter` names the offending query or path parameter.' },
 );
 
