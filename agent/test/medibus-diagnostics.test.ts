@@ -64,7 +64,7 @@ describe('MEDIBUS diagnostics: the ventilator device_check', () => {
     const apnea = await tcp({ scenario: 'apnea', scenarioAfterS: 0 });
     const passed = await apnea.session.diagnose?.({ test: 'device_check', timeoutMs: 5000 });
     expect(passed?.ok).toBe(true);
-    expect((passed?.result?.alarms as Array<{ code: string }>).map((a) => a.code)).toEqual(['22', '23']);
+    expect(((passed?.result?.alarms ?? []) as Array<{ code: string }>).map((a) => a.code)).toEqual(['22', '23']);
   });
 
   it('a device that goes mute: ok false naming the line, within the time asked', async () => {
