@@ -92,6 +92,9 @@ describe('MEDIBUS diagnostics: the ventilator device_check', () => {
     expect(prepare({ request: ['deviceId', 'ventilate'] })).toThrow(
       /diagnostics\[0\]\.run\.request\[1\]: found "ventilate", expected one of deviceId, alarms, measured, settings/,
     );
+    expect(prepare({ request: ['alarms', 'alarms'] })).toThrow(
+      /diagnostics\[0\]\.run\.request: found \["alarms","alarms"\], expected a list of 1 to 4 different requests/,
+    );
     expect(prepare({ request: ['deviceId'], expect: { technicalAlarms: ['31'] } })).toThrow(
       /diagnostics\[0\]\.run\.expect\.technicalAlarms: the check must request the alarm list/,
     );

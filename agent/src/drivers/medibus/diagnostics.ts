@@ -35,7 +35,7 @@ export const MedibusDiagnosticRunSchema = Type.Object(
         (Object.keys(MEDIBUS_CHECK_REQUESTS) as MedibusCheckRequest[]).map((k) => Type.Literal(k)),
         { expected: `one of ${Object.keys(MEDIBUS_CHECK_REQUESTS).join(', ')}` },
       ),
-      { minItems: 1, maxItems: 4, uniqueItems: true },
+      { minItems: 1, maxItems: 4, uniqueItems: true, expected: `a list of 1 to 4 different requests: ${Object.keys(MEDIBUS_CHECK_REQUESTS).join(', ')}` },
     ),
     /** What the answers must show for the check to pass. */
     expect: Type.Optional(
