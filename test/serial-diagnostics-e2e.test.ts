@@ -191,6 +191,10 @@ describe('end to end: diagnostics on serial devices', () => {
     expect(body.diagnostics ?? []).toEqual([]);
     const res = await run('gw-sd.ecg-1', 'lead_check');
     expect(res.status).toBe(400);
-    expect(res.body.message).toBe('test: device gw-sd.ecg-1 offers no test "lead_check"; its gateway announced no tests for it');
+    expect(res.body).toEqual({
+      error: 'Bad Request',
+      message: 'test: device gw-sd.ecg-1 offers no test "lead_check"; its gateway announced no tests for it',
+      parameter: 'test',
+    });
   });
 });
