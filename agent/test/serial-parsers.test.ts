@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EcgStreamParser, decodeWave } from '../dist/drivers/ecg-stream/frame.js';
 import { MedibusParser, checksum, encodeCommand } from '../dist/drivers/medibus/frame.js';
 import { parseAlarms, parseDeviceId, parseValues } from '../dist/drivers/medibus/records.js';
-import { RtuReplyReader, encodeReadRequest } from '../dist/drivers/modbus/rtu-frame.js';
+import { RtuReplyReader, encodeReadRequest, encodeWriteRequest } from '../dist/drivers/modbus/rtu-frame.js';
 import { crc16 } from '../dist/drivers/serial-common/crc16.js';
 
 /** Parsers with hand-built frames (checksums computed by hand), then fuzzed. */
@@ -98,6 +98,15 @@ describe('Modbus RTU framing', () => {
     const ex = hex('02 84 02');
     expect(new RtuReplyReader(2, 4, () => {}).push(Buffer.concat([ex, Buffer.from([crc16(ex) & 0xff, crc16(ex) >> 8])]))).toEqual({ exception: 2 });
   });
+
+  it('builds a coil write (ON is FF00) and reads its echo, also when it arrives in pieces', () => {
+    const request = encodeWriteRequest(1, 5, 0, 0xff00);
+    expect(request.subarray(0, 6)).toEqual(hex('01 05 0000 FF00'));
+    expect(request.readUInt16LE(6)).toBe(crc16(request.subarray(0, 6)));
+    const reader = new RtuReplyReader(1, 5, () => {});
+    expect(reader.push(request.subarray(0, 5))).toBeUndefined();
+    expect(reader.push(request.subarray(5))).toEqual({ echo: { address: 0, value: 0xff00 } });
+  });
 });
 
 describe('fuzz: 100k random and mutated frames per parser', () => {
@@ -151,6 +160,7 @@ describe('fuzz: 100k random and mutated frames per parser', () => {
       const input = r() < 0.5 ? mutate(frame, r) : Buffer.from(Array.from({ length: 1 + Math.floor(r() * 16) }, () => Math.floor(r() * 256)));
       const out = reader.push(input);
       if (!out) continue;
+      if ('echo' in out) throw new Error('a function 04 reply is never an echo');
       // A reply only from bytes that were there with a valid CRC.
       const body = 'exception' in out ? [2, 0x84, out.exception] : [2, 4, out.registers.length * 2, ...out.registers.flatMap((v) => [v >> 8, v & 0xff])];
       const c = crc16(Buffer.from(body));

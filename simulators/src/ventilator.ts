@@ -13,6 +13,8 @@ export interface VentilatorSimulator {
   readonly where: string;
   readonly seed: number;
   stats(): SerialSimStats & { requests: number };
+  /** Commands received so far, by command byte (0x52 device id, 0x27 alarms...). */
+  commandsSeen(): ReadonlyMap<number, number>;
   unplug(forMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -36,6 +38,7 @@ export async function startVentilatorSimulator(o: VentilatorSimulatorOptions): P
     where: rt.link.description,
     seed: rt.seed,
     stats: () => ({ ...rt.stats(), requests }),
+    commandsSeen: () => protocol.commandsSeen,
     unplug: (ms) => rt.unplug(ms),
     close: () => rt.close(),
   };

@@ -63,7 +63,10 @@ export async function startXraySimulator(o: XraySimulatorOptions): Promise<XrayS
       setTimeout(() => {
         answering = false;
         lastAnswerAt = performance.now();
-        rt.send(rtuReply({ holding: () => unit.holdingRegisters(), input: () => unit.inputRegisters() }, req), corruptRtu);
+        rt.send(
+          rtuReply({ holding: () => unit.holdingRegisters(), input: () => unit.inputRegisters(), writeCoil: (a, on) => unit.writeCoil(a, on) }, req),
+          corruptRtu,
+        );
       }, delay).unref();
     }
   });

@@ -6,7 +6,7 @@ import type { Random } from '../random.js';
  * are in mbar, as MEDIBUS devices report them. Scenarios make an alarm condition
  * appear after a while and clear later.
  */
-export const VENT_SCENARIOS = ['apnea', 'high-pressure', 'low-minute-volume', 'disconnect'] as const;
+export const VENT_SCENARIOS = ['apnea', 'high-pressure', 'low-minute-volume', 'disconnect', 'o2-sensor'] as const;
 export type VentScenario = (typeof VENT_SCENARIOS)[number];
 
 export const VENT_IDENTITY = { deviceId: '0161', model: 'MT-VENT-500', firmware: '02.13.0' } as const;
@@ -17,6 +17,8 @@ export const VENT_ALARMS = {
   apnea: { code: 0x22, priority: 3, text: 'APNEA' },
   'low-minute-volume': { code: 0x23, priority: 2, text: 'MV LOW' },
   disconnect: { code: 0x24, priority: 3, text: 'DISCONNECT' },
+  // A technical alarm: the device's own O2 cell has failed; ventilation goes on, FiO2 can no longer be trusted.
+  'o2-sensor': { code: 0x31, priority: 2, text: 'O2 SENSOR' },
 } as const satisfies Record<VentScenario, { code: number; priority: number; text: string }>;
 
 export interface VentSettings {

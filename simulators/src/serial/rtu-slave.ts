@@ -1,13 +1,15 @@
 import { crc16Modbus } from './ecg-codec.js';
 
 /**
- * The device side of Modbus RTU for several units on one line (functions 03/04
- * only). Requests are found by length and CRC; bytes that do not make one are
- * skipped. Written apart from the agent's master on purpose.
+ * The device side of Modbus RTU for several units on one line (functions 03/04,
+ * and 05 for units with coils). Requests are found by length and CRC; bytes that
+ * do not make one are skipped. Written apart from the agent's master on purpose.
  */
 export interface RtuUnit {
   holding(): number[];
   input(): number[];
+  /** Function 05; false for a coil the unit does not have (exception 2). Absent: 05 is exception 1. */
+  writeCoil?(address: number, on: boolean): boolean;
 }
 
 export function rtuFrame(body: number[]): Buffer {
@@ -23,6 +25,7 @@ export function corruptRtu(frame: Buffer): Buffer {
   return out;
 }
 
+/** Functions 03/04 (`start`, `count`) and 05/06 (address, value in the same two fields: the frames have one shape). */
 export interface RtuRequest {
   unit: number;
   fn: number;
@@ -50,10 +53,20 @@ export class RtuRequestReader {
 
 /** The reply for a unit (exception 1 for other functions, 2 outside the table). */
 export function rtuReply(unit: RtuUnit, req: RtuRequest): Buffer {
+  if (req.fn === 5) return coilReply(unit, req);
   const table = req.fn === 3 ? unit.holding() : req.fn === 4 ? unit.input() : undefined;
   if (!table) return rtuFrame([req.unit, req.fn | 0x80, 1]);
   if (req.count < 1 || req.count > 125 || req.start + req.count > table.length) return rtuFrame([req.unit, req.fn | 0x80, 2]);
   const body = [req.unit, req.fn, req.count * 2];
   for (const r of table.slice(req.start, req.start + req.count)) body.push((r >> 8) & 0xff, r & 0xff);
   return rtuFrame(body);
+}
+
+/** Function 05: ON is 0xFF00, OFF 0x0000 (anything else exception 3); the normal reply echoes the request. */
+function coilReply(unit: RtuUnit, req: RtuRequest): Buffer {
+  const fail = (code: number) => rtuFrame([req.unit, req.fn | 0x80, code]);
+  if (!unit.writeCoil) return fail(1);
+  if (req.count !== 0xff00 && req.count !== 0) return fail(3);
+  if (!unit.writeCoil(req.start, req.count === 0xff00)) return fail(2);
+  return rtuFrame([req.unit, 5, req.start >> 8, req.start & 0xff, req.count >> 8, req.count & 0xff]);
 }

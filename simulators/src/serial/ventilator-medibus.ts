@@ -10,11 +10,17 @@ const hex = (code: number) => code.toString(16).toUpperCase().padStart(2, '0');
  */
 export class VentilatorMedibus {
   private readonly reader = new CommandReader();
+  /** Commands received, by command byte: lets a test prove what the agent sent (e.g. only reads). */
+  readonly commandsSeen = new Map<number, number>();
 
   constructor(private readonly vent: Ventilator) {}
 
   receive(bytes: Buffer): Buffer[] {
-    return this.reader.push(bytes).map((c) => ('corrupt' in c ? response(CORRUPT) : this.answer(c.cmd)));
+    return this.reader.push(bytes).map((c) => {
+      if ('corrupt' in c) return response(CORRUPT);
+      this.commandsSeen.set(c.cmd, (this.commandsSeen.get(c.cmd) ?? 0) + 1);
+      return this.answer(c.cmd);
+    });
   }
 
   answer(cmd: number): Buffer {

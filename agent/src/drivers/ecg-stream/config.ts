@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DURATION_PATTERN } from '@medtel/shared';
+import { ConfigError, DURATION_PATTERN } from '@medtel/shared';
 import type { ResolvedProfile } from '../../profiles/load.js';
 import type { SerialEndpoint } from '../../transports/serial/index.js';
 import { prepareSerialConnection, profileReads, serialConnectionSchema } from '../serial-common/config.js';
@@ -30,6 +30,14 @@ export interface PreparedEcg {
 
 export function prepareEcg(connection: unknown, profile: ResolvedProfile, where: { configFile: string; field: string }): PreparedEcg {
   const prepared = prepareSerialConnection(EcgConnectionSchema, connection, profile, 'medtel-ecg', where);
+  if (profile.diagnostics.length > 0) {
+    // The stream has no command channel: the agent never writes to the monitor, so it cannot ask it to run anything.
+    throw new ConfigError(
+      `${profile.file}: diagnostics: the medtel-ecg stream is listen-only (the monitor takes no commands), so it cannot run tests; remove the diagnostics section`,
+      profile.file,
+      'diagnostics',
+    );
+  }
   const reads = profileReads(profile, EcgReadSchema, EcgIdentityReadSchema);
   return { ...prepared, metrics: reads.metrics, identity: reads.identity as PreparedEcg['identity'] };
 }

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ResolvedProfile } from '../../profiles/load.js';
 import type { SerialEndpoint } from '../../transports/serial/index.js';
 import { prepareSerialConnection, profileReads, serialConnectionSchema } from '../serial-common/config.js';
+import { type MedibusDiagnostic, prepareMedibusDiagnostics } from './diagnostics.js';
 
 const strict = { additionalProperties: false } as const;
 const Hex2 = Type.String({ pattern: '^[0-9A-F]{2}$', expected: 'a two-character upper-case hex code such as 88' });
@@ -34,10 +35,17 @@ export interface PreparedMedibus {
   endpoint: SerialEndpoint;
   metrics: Array<{ id: string; read: MedibusRead }>;
   identity: Array<{ field: string; read: Static<typeof MedibusIdentityReadSchema> }>;
+  /** The profile's read-only checks, by name. */
+  diagnostics: Map<string, MedibusDiagnostic>;
 }
 
 export function prepareMedibus(connection: unknown, profile: ResolvedProfile, where: { configFile: string; field: string }): PreparedMedibus {
   const prepared = prepareSerialConnection(MedibusConnectionSchema, connection, profile, 'medibus', where);
   const reads = profileReads(profile, MedibusReadSchema, MedibusIdentityReadSchema);
-  return { ...prepared, metrics: reads.metrics, identity: reads.identity as PreparedMedibus['identity'] };
+  return {
+    ...prepared,
+    metrics: reads.metrics,
+    identity: reads.identity as PreparedMedibus['identity'],
+    diagnostics: prepareMedibusDiagnostics(profile),
+  };
 }

@@ -1,6 +1,7 @@
 import { SerialLine } from '../../transports/serial/index.js';
-import type { DeviceSession, DeviceSink, DeviceSpec, DriverContext, RawValue } from '../types.js';
+import type { DeviceSession, DeviceSink, DeviceSpec, DiagnosticOutcome, DiagnosticRequest, DriverContext, RawValue } from '../types.js';
 import type { MedibusRead, PreparedMedibus } from './config.js';
+import { runMedibusDiagnostic } from './diagnostics.js';
 import { Command, encodeResponse, type FrameFault, type MedibusFrame, MedibusParser } from './frame.js';
 import { parseAlarms, parseDeviceId, parseValues, RecordError, recordValue } from './records.js';
 import { MedibusTransactions } from './transaction.js';
@@ -21,6 +22,8 @@ export class MedibusSession implements DeviceSession {
   private generation = 0;
   private running: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
+  /** Transactions on the link, chained: polls, keep-alives and diagnostic checks take turns, one request in flight. */
+  private link: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly spec: DeviceSpec<PreparedMedibus>,
@@ -167,10 +170,42 @@ export class MedibusSession implements DeviceSession {
   }
 
   /**
+   * Runs a profile-defined read-only check between polls, on the same link. A
+   * link error ends it with the reason in words; the session notices a dead
+   * line by itself and reopens it.
+   */
+  async diagnose(request: DiagnosticRequest): Promise<DiagnosticOutcome> {
+    const test = this.spec.connection.diagnostics.get(request.test);
+    if (!test) return { ok: false, error: `profile "${this.spec.profile.profile}" defines no test "${request.test}"` };
+    const target = `medibus ${this.line.target}`;
+    if (!this.line.isOpen) return { ok: false, error: `${target} is not open; the test was not started` };
+    try {
+      return await runMedibusDiagnostic(test, (cmd, timeoutMs) => this.ask(cmd, timeoutMs), {
+        timeoutMs: request.timeoutMs,
+        requestTimeoutMs: this.spec.timeoutMs,
+      });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ETIMEDOUT') return { ok: false, error: `${request.test} interrupted: ${target}: ${e.message}, asked twice` };
+      return { ok: false, error: `${request.test} interrupted: ${target}: ${e.message}` };
+    }
+  }
+
+  /**
    * One request, asked again once if unanswered: a single corrupted or lost frame
    * costs one retry, not a reopen of the line. Two misses in a row mean it is gone.
+   * It waits its turn behind every earlier request on the link.
    */
-  private async ask(cmd: number, timeoutMs: number): Promise<MedibusFrame> {
+  private ask(cmd: number, timeoutMs: number): Promise<MedibusFrame> {
+    const run = this.link.then(
+      () => this.askNow(cmd, timeoutMs),
+      () => this.askNow(cmd, timeoutMs),
+    );
+    this.link = run.catch(() => undefined);
+    return run;
+  }
+
+  private async askNow(cmd: number, timeoutMs: number): Promise<MedibusFrame> {
     try {
       return await this.tx.request(cmd, timeoutMs);
     } catch (err) {

@@ -1,7 +1,7 @@
 import type { Logger } from '@medtel/shared';
 import type { AgentMetrics } from '../../metrics.js';
 import { SerialLine, type SerialEndpoint } from '../../transports/serial/index.js';
-import { encodeReadRequest, type RtuReply, RtuReplyReader } from './rtu-frame.js';
+import { encodeReadRequest, encodeWriteRequest, type RtuReply, RtuReplyReader } from './rtu-frame.js';
 
 export interface RtuRead {
   unit: number;
@@ -10,6 +10,16 @@ export interface RtuRead {
   count: number;
   timeoutMs: number;
   /** Device id, for metrics. */
+  device: string;
+}
+
+/** A single write (a diagnostic test's start step): coil (05, value 0/1) or holding register (06). */
+export interface RtuWrite {
+  unit: number;
+  fn: 5 | 6;
+  address: number;
+  value: number;
+  timeoutMs: number;
   device: string;
 }
 
@@ -73,12 +83,21 @@ export class RtuBus {
   }
 
   read(req: RtuRead): Promise<RtuReply> {
+    return this.enqueue(req);
+  }
+
+  /** A write takes its turn on the line like any read: one request in flight per line, diagnostics included. */
+  write(req: RtuWrite): Promise<RtuReply> {
+    return this.enqueue(req);
+  }
+
+  private enqueue(req: RtuRead | RtuWrite): Promise<RtuReply> {
     const run = this.tail.then(() => this.exec(req));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async exec(req: RtuRead): Promise<RtuReply> {
+  private async exec(req: RtuRead | RtuWrite): Promise<RtuReply> {
     // Right after start the port may still be opening: give it the request's timeout before giving up.
     for (let waited = 0; !this.line.isOpen && waited < req.timeoutMs; waited += 20) await new Promise((r) => setTimeout(r, 20));
     if (!this.line.isOpen) throw new RtuLineDown(this.down);
@@ -101,7 +120,9 @@ export class RtuBus {
             resolve(reply);
           },
         };
-        this.line.write(encodeReadRequest(req.unit, req.fn, req.start, req.count)).catch((err: Error) => {
+        const frame =
+          'count' in req ? encodeReadRequest(req.unit, req.fn, req.start, req.count) : encodeWriteRequest(req.unit, req.fn, req.address, coilValue(req));
+        this.line.write(frame).catch((err: Error) => {
           clearTimeout(timer);
           this.current = undefined;
           reject(new RtuLineDown(err.message));
@@ -118,4 +139,9 @@ export class RtuBus {
     const reply = c.reader.push(bytes);
     if (reply) c.resolve(reply);
   }
+}
+
+/** Function 05 carries ON as 0xFF00 and OFF as 0x0000; function 06 the register value itself. */
+function coilValue(req: RtuWrite): number {
+  return req.fn === 5 ? (req.value ? 0xff00 : 0x0000) : req.value;
 }

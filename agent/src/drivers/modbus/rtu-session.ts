@@ -1,9 +1,18 @@
 import { Backoff } from '@medtel/shared';
-import type { DeviceSession, DeviceSink, DeviceSpec, DriverContext, RawValue } from '../types.js';
+import type { DeviceSession, DeviceSink, DeviceSpec, DiagnosticOutcome, DiagnosticRequest, DriverContext, RawValue } from '../types.js';
 import type { PreparedModbusRtu } from './rtu-config.js';
+import { type ModbusDiagnosticLink, runModbusDiagnostic } from './diagnostics.js';
 import { exceptionName } from './errors.js';
-import { decodeRegisters, planReads, type ReadBlock } from './registers.js';
-import { type RtuBus, RtuTimeout } from './rtu-bus.js';
+import { decodeRegisters, planReads, type ReadBlock, registerCount } from './registers.js';
+import { type RtuBus, RtuLineDown, RtuTimeout } from './rtu-bus.js';
+import type { RtuReply } from './rtu-frame.js';
+
+/** A Modbus exception reply met during a diagnostic step (the link works; the unit refused). */
+class RtuException extends Error {
+  constructor(readonly code: number) {
+    super(`Modbus exception ${code} (${exceptionName(code)})`);
+  }
+}
 
 /**
  * One unit on a shared RTU line. Reads identity, then polls its register map
@@ -84,6 +93,48 @@ export class ModbusRtuSession implements DeviceSession {
     this.schedule(this.nextDue - now);
   }
 
+  /**
+   * Runs a profile-defined test (the same steps as over Modbus TCP) through the
+   * line's bus: every step waits its turn behind the polls of every unit on the
+   * line, so the line still carries one request at a time and this unit's
+   * neighbours keep their turns while the test runs.
+   */
+  async diagnose(request: DiagnosticRequest): Promise<DiagnosticOutcome> {
+    const test = this.spec.connection.diagnostics.get(request.test);
+    if (!test) return { ok: false, error: `profile "${this.spec.profile.profile}" defines no test "${request.test}"` };
+    const { unitId } = this.spec.connection.connection;
+    const target = `modbus-rtu ${this.bus.target} unit ${unitId}`;
+    if (this.stopped) return { ok: false, error: `${target} is stopping; the test was not started` };
+    if (this.bus.down) return { ok: false, error: `${target}: the line is down (${this.bus.down}); the test was not started` };
+    const base = { unit: unitId, timeoutMs: this.spec.timeoutMs, device: this.spec.id };
+    const answer = (reply: RtuReply): RtuReply => {
+      if ('exception' in reply) {
+        this.ctx.metrics.modbusExceptions.inc({ device: this.spec.id, code: String(reply.exception) });
+        throw new RtuException(reply.exception);
+      }
+      return reply;
+    };
+    const link: ModbusDiagnosticLink = {
+      read: async (p) => {
+        const req = { ...base, fn: p.table === 'input' ? (4 as const) : (3 as const), start: p.address, count: registerCount(p.type, p.length) };
+        // A read may be repeated once after a lost or corrupted reply, as polls are; a write is not (it could start a test twice).
+        const reply = answer(await this.bus.read(req).catch((err: unknown) => (err instanceof RtuTimeout ? this.bus.read(req) : Promise.reject(err))));
+        if (!('registers' in reply)) throw new Error(`unexpected reply to a read of ${p.table} register ${p.address}`);
+        return decodeRegisters(reply.registers, 0, p.type, this.spec.connection.wordOrder, p.length);
+      },
+      writeCoil: async (address, value) => void answer(await this.bus.write({ ...base, fn: 5, address, value: value ? 1 : 0 })),
+      writeRegister: async (address, value) => void answer(await this.bus.write({ ...base, fn: 6, address, value })),
+    };
+    try {
+      return await runModbusDiagnostic(test, link, request.timeoutMs);
+    } catch (err) {
+      if (err instanceof RtuException) return { ok: false, error: `${request.test}: the device refused a step with ${err.message}` };
+      if (err instanceof RtuTimeout) return { ok: false, error: `${request.test} interrupted: ${err.message}` };
+      if (err instanceof RtuLineDown) return { ok: false, error: `${request.test} interrupted: ${target}: the line went down (${err.message})` };
+      return { ok: false, error: `${request.test} interrupted: ${target}: ${(err as Error).message}` };
+    }
+  }
+
   private async readBlocks(blocks: ReadBlock[]) {
     const { unitId } = this.spec.connection.connection;
     const values = new Map<string, RawValue>();
@@ -110,6 +161,7 @@ export class ModbusRtuSession implements DeviceSession {
         for (const point of block.points) failed.set(point.key, exception);
         continue;
       }
+      if (!('registers' in reply)) throw new Error(`unexpected reply to a read of ${block.table} registers ${block.start}-${block.start + block.count - 1}`);
       for (const point of block.points) {
         values.set(point.key, decodeRegisters(reply.registers, point.address - block.start, point.type, this.spec.connection.wordOrder, point.length));
       }
