@@ -22,6 +22,8 @@ export class EcgSession implements DeviceSession {
   private readonly numerics = new Map<number, string>();
   private identitySent = false;
   private connected = false;
+  /** Waveform readings received before the first info frame gave the sample rate (reported as a gap then). */
+  private beforeRate: { from: number; to: number; count: number } | undefined;
 
   constructor(
     private readonly spec: DeviceSpec<PreparedEcg>,
@@ -66,8 +68,9 @@ export class EcgSession implements DeviceSession {
       try {
         if (frame.type === FrameType.info) this.info(decodeInfo(frame.payload));
         else if (frame.type === FrameType.wave) {
-          // Samples before the first info frame have no known rate: wait for it (at most a few seconds).
-          if (this.batcher) this.batcher.push(decodeWave(frame.payload));
+          const wave = decodeWave(frame.payload);
+          if (this.batcher) this.batcher.push(wave);
+          else this.heldBeforeRate(wave);
         } else if (frame.type === FrameType.numerics) this.numeric(decodeNumerics(frame.payload));
         this.ctx.metrics.serialFrames.inc({ device: this.spec.id, protocol: PROTOCOL });
         if (!this.connected) {
@@ -79,6 +82,21 @@ export class EcgSession implements DeviceSession {
         this.fault('malformed');
       }
     }
+  }
+
+  /**
+   * Samples before the first info frame have no known rate, so no times: they
+   * cannot be stored, but they are counted and reported as a gap once the
+   * rate is known (a monitor sends its info every few seconds).
+   */
+  private heldBeforeRate(wave: ReturnType<typeof decodeWave>): void {
+    const perLead = wave.samples[0]?.length ?? 0;
+    const readings = perLead * [...this.waveChannels.keys()].filter((lead) => wave.samples[lead] !== undefined).length;
+    if (readings === 0) return;
+    const now = Date.now();
+    this.beforeRate ??= { from: now, to: now, count: 0 };
+    this.beforeRate.to = now;
+    this.beforeRate.count += readings;
   }
 
   private info(info: Map<string, string>): void {
@@ -100,6 +118,11 @@ export class EcgSession implements DeviceSession {
         },
         duplicate: () => this.fault('duplicate'),
       });
+      if (this.beforeRate) {
+        this.ctx.metrics.serialLostSamples.inc({ device: this.spec.id }, this.beforeRate.count);
+        this.sink.gap?.({ ...this.beforeRate, reason: 'waveform samples received before the monitor announced its sample rate' });
+        this.beforeRate = undefined;
+      }
     }
     if (!this.identitySent) {
       const identity: Record<string, string> = {};
