@@ -43,6 +43,20 @@ function accounting(rec: ReturnType<typeof serialRecorder>) {
 }
 
 describe('ECG stream driver against the ECG simulator', () => {
+  it('reports the waveform heard before the monitor announces its sample rate as a gap, not silently', async () => {
+    const port = await freePort();
+    // The monitor's first info frame goes out before the agent listens; the next comes 5 s later.
+    await startSim({ link: { tcp: { host: '127.0.0.1', port } }, leads: 12, rateHz: 500 });
+    await new Promise((r) => setTimeout(r, 300));
+    const { rec, metrics } = startDriver(`tcp://127.0.0.1:${port}`, 8000);
+    const gap = await waitFor('the start-up gap', () => rec.gaps.find((g) => /before the monitor announced its sample rate/.test(g.reason)), 12_000);
+    expect(gap.count % 12).toBe(0);
+    expect(gap.count).toBeGreaterThan(12 * 500); // more than a second of 12 leads at 500 Hz
+    expect(gap.to).toBeGreaterThanOrEqual(gap.from);
+    expect(await counterTotal(metrics, 'medtel_agent_serial_lost_samples_total')).toBe(gap.count);
+    await waitFor('batches after the info frame', () => rec.waveforms.length >= 1, 5_000);
+  }, 20_000);
+
   it('over a pty pair: identity, 12 leads in contiguous batches, numerics', async () => {
     const dir = tempDir();
     cleanup.push(() => dir.remove());
