@@ -128,7 +128,7 @@ install_app() {
     rm -rf "${dest:?}/$part"
     if [[ $part == shared || $part == simulators || $part == agent || $part == collector ]]; then
       mkdir -p "$dest/$part"
-      for sub in package.json dist profiles; do [[ -e "$FROM/$part/$sub" ]] && cp -a "$FROM/$part/$sub" "$dest/$part/"; done
+      for sub in package.json dist profiles node_modules; do [[ -e "$FROM/$part/$sub" ]] && cp -a "$FROM/$part/$sub" "$dest/$part/"; done
     else
       cp -a "$FROM/$part" "$dest/"
     fi
