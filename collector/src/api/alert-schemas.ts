@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { AlertRecord, AlertRule } from '../store/alert-store.js';
 import { RuleConditionSchema, RuleScopeSchema } from '../alerts/rule-schema.js';
+import { iso } from './times.js';
 
 /** Response and parameter schemas of the alert and alert-rule routes. */
 
@@ -83,8 +84,6 @@ export type IdParams = Static<typeof IdParams>;
 export type AlertActionBody = Static<typeof AlertActionBody>;
 export type RuleDeleteQuery = Static<typeof RuleDeleteQuery>;
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 export function alertView(a: AlertRecord) {
   return {
     id: a.id,
@@ -112,9 +111,4 @@ export function alertView(a: AlertRecord) {
 
 export function ruleView(r: AlertRule) {
   return { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
-}
-
-/** The version named in If-Match ("3", W/"3"), or NaN. */
-export function ifMatchVersion(header: string | string[] | undefined): number {
-  return typeof header === 'string' ? Number(header.replace(/^W\//, '').replaceAll('"', '')) : Number.NaN;
 }

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AlertService } from '../alerts/alert-service.js';
-import { requireUser } from '../auth/plugin.js';
+import { actorOf } from '../auth/plugin.js';
 import type { AlertStore } from '../store/alert-store.js';
-import { AlertActionBody, AlertList, AlertListQuery, IdParams, alertView, ifMatchVersion } from './alert-schemas.js';
+import { AlertActionBody, AlertList, AlertListQuery, IdParams, alertView } from './alert-schemas.js';
 import { HttpError, badParameter, notFound } from './errors.js';
+import { expectedVersion } from './http-conditions.js';
 import { ErrorBody } from './schemas.js';
-
-const PRECONDITION = 'send If-Match with the version you read (the ETag of GET /alerts/{id}), so that two people cannot act on the same alert unknowingly';
 
 /** Alerts: list, read, acknowledge, resolve (the last two audited, a reason required). */
 export const alertRoutes =
@@ -58,10 +57,8 @@ export const alertRoutes =
           },
         },
         async (request, reply) => {
-          const expected = ifMatchVersion(request.headers['if-match']);
-          if (!Number.isInteger(expected)) throw new HttpError(428, 'Precondition Required', PRECONDITION);
-          const user = requireUser(request);
-          const actor = { sub: user.sub, role: user.role };
+          const expected = expectedVersion(request, '/alerts/{id}', 'so that two people cannot act on the same alert unknowingly');
+          const actor = actorOf(request);
           const { id } = request.params;
           const outcome =
             action === 'ack'

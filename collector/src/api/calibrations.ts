@@ -6,7 +6,9 @@ import type { SiteCalendar } from '../htm/pm-schedule.js';
 import type { CalibrationDue, CalibrationRecord } from '../store/htm-store.js';
 import type { Store } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
-import { actorOf, iso, isoOrNull, notInFuture, parseTime, refusalError } from './htm-http.js';
+import { actorOf } from '../auth/plugin.js';
+import { refusalError } from './htm-http.js';
+import { iso, isoOrNull, notInFuture, parseTime } from './times.js';
 import { ErrorBody } from './schemas.js';
 import { WorkOrderSchema, workOrderView } from './work-order-view.js';
 

@@ -4,7 +4,7 @@ import { addDays } from '../htm/calendar.js';
 import type { SiteCalendar } from '../htm/pm-schedule.js';
 import type { Store } from '../store/store.js';
 import { badParameter } from './errors.js';
-import { iso, parseTime } from './htm-http.js';
+import { iso, parseTime } from './times.js';
 import { ErrorBody } from './schemas.js';
 
 const Query = Type.Object(

@@ -5,7 +5,10 @@ import { PM_FREQUENCIES } from '../htm/pm-schedule.js';
 import type { PmSchedule } from '../store/htm-store.js';
 import type { Store } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
-import { actorOf, expectedVersion, iso, isoOrNull, parseTime, refusalError } from './htm-http.js';
+import { actorOf } from '../auth/plugin.js';
+import { refusalError } from './htm-http.js';
+import { expectedVersion } from './http-conditions.js';
+import { iso, isoOrNull, parseTime } from './times.js';
 import { ErrorBody } from './schemas.js';
 
 const strict = { additionalProperties: false } as const;

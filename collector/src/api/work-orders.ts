@@ -3,7 +3,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import { CAUSE_CODES, INCOMPLETE_REASONS, WORK_ORDER_STATES, WORK_ORDER_TYPES } from '../htm/work-order-rules.js';
 import type { Store } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
-import { actorOf, expectedVersion, notInFuture, parseTime, refusalError } from './htm-http.js';
+import { actorOf } from '../auth/plugin.js';
+import { refusalError } from './htm-http.js';
+import { expectedVersion } from './http-conditions.js';
+import { notInFuture, parseTime } from './times.js';
 import { ErrorBody } from './schemas.js';
 import { WorkOrderSchema, workOrderView } from './work-order-view.js';
 
