@@ -31,12 +31,7 @@ const KpiBody = Type.Object({
   to: Type.String({ format: 'date-time' }),
   timeZone: Type.String(),
   preventiveMaintenance: Type.Object({
-    due: Type.Integer(),
-    onTime: Type.Integer(),
-    early: Type.Integer(),
-    late: Type.Integer(),
-    missed: Type.Integer(),
-    onTimePercent: Pct,
+    ...Tally.properties,
     incomplete: Type.Integer({ description: 'closed incomplete (unable to locate, in use, deferred); not counted in due' }),
     byRisk: Type.Object({ lifeSupport: Tally, highRisk: Tally, other: Tally }),
   }),
