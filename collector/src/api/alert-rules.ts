@@ -4,7 +4,7 @@ import { actorOf } from '../auth/plugin.js';
 import type { AlertRuleInput, AlertStore, RuleWriteOutcome } from '../store/alert-store.js';
 import { IdParams, RuleDeleteQuery, RuleList, ruleView } from './alert-schemas.js';
 import { notFound } from './errors.js';
-import { expectedVersion, staleVersion } from './http-conditions.js';
+import { etag, expectedVersion, staleVersion } from './http-conditions.js';
 import { ErrorBody } from './schemas.js';
 
 function split(body: AlertRuleBody): { input: AlertRuleInput; reason?: string } {
@@ -45,7 +45,7 @@ export const alertRuleRoutes =
       async (request, reply) => {
         const rule = await store.getRule(request.params.id);
         if (!rule) throw notFound(`no alert rule ${request.params.id}`);
-        reply.header('etag', `"${rule.version}"`);
+        reply.header('etag', etag(rule.version));
         return ruleView(rule);
       },
     );
@@ -60,7 +60,7 @@ export const alertRuleRoutes =
         const { input, reason } = split(request.body);
         const rule = await store.createRule(input, actorOf(request), reason);
         await rulesChanged();
-        reply.code(201).header('etag', `"${rule.version}"`).header('location', `/api/v1/alert-rules/${rule.id}`);
+        reply.code(201).header('etag', etag(rule.version)).header('location', `/api/v1/alert-rules/${rule.id}`);
         return ruleView(rule);
       },
     );
@@ -82,7 +82,7 @@ export const alertRuleRoutes =
         const { input, reason } = split(request.body);
         const rule = settle(request.params.id, await store.updateRule(request.params.id, input, expected, actorOf(request), reason));
         await rulesChanged();
-        reply.header('etag', `"${rule.version}"`);
+        reply.header('etag', etag(rule.version));
         return ruleView(rule);
       },
     );

@@ -4,7 +4,7 @@ import { actorOf } from '../auth/plugin.js';
 import type { AlertStore } from '../store/alert-store.js';
 import { AlertActionBody, AlertList, AlertListQuery, IdParams, alertView } from './alert-schemas.js';
 import { HttpError, badParameter, notFound } from './errors.js';
-import { expectedVersion } from './http-conditions.js';
+import { etag, expectedVersion } from './http-conditions.js';
 import { ErrorBody } from './schemas.js';
 
 /** Alerts: list, read, acknowledge, resolve (the last two audited, a reason required). */
@@ -33,7 +33,7 @@ export const alertRoutes =
       async (request, reply) => {
         const alert = await store.getAlert(request.params.id);
         if (!alert) throw notFound(`no alert ${request.params.id}`);
-        reply.header('etag', `"${alert.version}"`);
+        reply.header('etag', etag(alert.version));
         return alertView(alert);
       },
     );
@@ -68,7 +68,7 @@ export const alertRoutes =
           if (!outcome.ok && outcome.reason === 'stale')
             throw new HttpError(409, 'Conflict', `the alert changed meanwhile (now version ${outcome.current}); read it again and decide again`);
           if (!outcome.ok) throw new HttpError(409, 'Conflict', `the alert is already ${outcome.state}`);
-          reply.header('etag', `"${outcome.alert.version}"`);
+          reply.header('etag', etag(outcome.alert.version));
           return alertView(outcome.alert);
         },
       );

@@ -3,7 +3,7 @@ import type { DeviceRecord, Store, TelemetryRow } from '../store/store.js';
 import { programProblem } from '../htm/asset-rules.js';
 import { actorOf } from '../auth/plugin.js';
 import { badParameter, notFound } from './errors.js';
-import { expectedVersion, staleVersion } from './http-conditions.js';
+import { etag, expectedVersion, staleVersion } from './http-conditions.js';
 import { iso, parseTime } from './times.js';
 import {
   AlarmQuery,
@@ -69,7 +69,7 @@ export const deviceRoutes =
       async (request, reply) => {
         const device = await store.getDevice(request.params.id);
         if (!device) throw notFound(`no device "${request.params.id}"; ids look like gateway.device (GET /api/v1/devices lists them)`);
-        reply.header('etag', `"${device.version}"`);
+        reply.header('etag', etag(device.version));
         return deviceView(device);
       },
     );
@@ -98,7 +98,7 @@ export const deviceRoutes =
         const outcome = await store.updateDevice(request.params.id, patch, expected, actorOf(request), reason);
         if (!outcome.ok && outcome.reason === 'not_found') throw notFound(`no device "${request.params.id}"`);
         if (!outcome.ok) throw staleVersion('device', outcome.current);
-        reply.header('etag', `"${outcome.device.version}"`);
+        reply.header('etag', etag(outcome.device.version));
         return deviceView(outcome.device);
       },
     );

@@ -21,3 +21,6 @@ export function expectedVersion(request: FastifyRequest, readFrom: string, why =
 export function staleVersion(what: string, current: number): HttpError {
   return new HttpError(409, 'Conflict', `the ${what} was changed meanwhile (now version ${current}); read it again and re-apply your edit`);
 }
+
+/** The ETag of a resource at `version`: what a client reads and sends back in If-Match. */
+export const etag = (version: number) => `"${version}"`;

@@ -5,9 +5,9 @@ import type { Store } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
 import { actorOf } from '../auth/plugin.js';
 import { refusalError } from './htm-http.js';
-import { expectedVersion } from './http-conditions.js';
+import { etag, expectedVersion } from './http-conditions.js';
 import { notInFuture, parseTime } from './times.js';
-import { ErrorBody } from './schemas.js';
+import { ErrorBody, PageOf, PageQuery } from './schemas.js';
 import { WorkOrderSchema, workOrderView } from './work-order-view.js';
 
 const strict = { additionalProperties: false } as const;
@@ -60,8 +60,7 @@ const ListQuery = Type.Object(
     state: Type.Optional(literals(WORK_ORDER_STATES)),
     type: Type.Optional(literals(WORK_ORDER_TYPES)),
     device: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    ...PageQuery,
   },
   strict,
 );
@@ -98,7 +97,7 @@ export const workOrderRoutes =
         }
         const outcome = await store.htm.createWorkOrder({ ...input, ...(opened !== undefined ? { openedAt: opened } : {}) }, actorOf(request), reason);
         if (!outcome.ok) throw refusalError(outcome, 'work order');
-        reply.code(201).header('etag', `"${outcome.value.version}"`);
+        reply.code(201).header('etag', etag(outcome.value.version));
         return workOrderView(outcome.value);
       },
     );
@@ -111,7 +110,7 @@ export const workOrderRoutes =
           summary: 'Work orders, newest first, filtered by state, type and device',
           tags: ['maintenance'],
           querystring: ListQuery,
-          response: { 200: Type.Object({ items: Type.Array(Ref), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }), 400: ErrorBody },
+          response: { 200: PageOf(Ref), 400: ErrorBody },
         },
       },
       async (request) => {
@@ -130,7 +129,7 @@ export const workOrderRoutes =
       async (request, reply) => {
         const wo = await store.htm.getWorkOrder(request.params.id);
         if (!wo) throw notFound(`no work order ${request.params.id}`);
-        reply.header('etag', `"${wo.version}"`);
+        reply.header('etag', etag(wo.version));
         return workOrderView(wo);
       },
     );
@@ -159,7 +158,7 @@ export const workOrderRoutes =
           reason,
         );
         if (!outcome.ok) throw refusalError(outcome, 'work order');
-        reply.header('etag', `"${outcome.value.version}"`);
+        reply.header('etag', etag(outcome.value.version));
         return workOrderView(outcome.value);
       },
     );
@@ -181,7 +180,7 @@ export const workOrderRoutes =
         const when = at === undefined ? Date.now() : notInFuture('at', parseTime('at', at));
         const outcome = await store.htm.logSearch(request.params.id, { where, at: when, note: note ?? null }, actorOf(request));
         if (!outcome.ok) throw refusalError(outcome, 'work order');
-        reply.code(201).header('etag', `"${outcome.value.version}"`);
+        reply.code(201).header('etag', etag(outcome.value.version));
         return workOrderView(outcome.value);
       },
     );
