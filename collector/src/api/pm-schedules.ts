@@ -6,7 +6,7 @@ import type { PmSchedule } from '../store/htm-store.js';
 import type { Store } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
 import { actorOf } from '../auth/plugin.js';
-import { refusalError } from './htm-http.js';
+import { changed } from './htm-http.js';
 import { etag, expectedVersion } from './http-conditions.js';
 import { iso, isoOrNull, parseTime } from './times.js';
 import { ErrorBody, PageOf, PageQuery } from './schemas.js';
@@ -97,9 +97,7 @@ export const pmScheduleRoutes =
         const { reason, firstDueAt, ...rest } = request.body;
         const input = { ...rest, firstDueAt: parseTime('firstDueAt', firstDueAt) };
         const outcome = await store.htm.createSchedule(request.params.id, input, actorOf(request), reason);
-        if (!outcome.ok) throw refusalError(outcome, 'PM schedule');
-        reply.code(201).header('etag', etag(outcome.value.version));
-        return view(outcome.value);
+        return view(changed(reply.code(201), outcome, 'PM schedule'));
       },
     );
 
@@ -164,9 +162,7 @@ export const pmScheduleRoutes =
         const { reason, firstDueAt, ...rest } = request.body;
         const patch = { ...rest, ...(firstDueAt !== undefined ? { firstDueAt: parseTime('firstDueAt', firstDueAt) } : {}) };
         const outcome = await store.htm.updateSchedule(request.params.id, patch, version, actorOf(request), reason);
-        if (!outcome.ok) throw refusalError(outcome, 'PM schedule');
-        reply.header('etag', etag(outcome.value.version));
-        return view(outcome.value);
+        return view(changed(reply, outcome, 'PM schedule'));
       },
     );
   };

@@ -4,7 +4,7 @@ import { CAUSE_CODES, INCOMPLETE_REASONS, WORK_ORDER_STATES, WORK_ORDER_TYPES } 
 import type { Store } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
 import { actorOf } from '../auth/plugin.js';
-import { refusalError } from './htm-http.js';
+import { changed } from './htm-http.js';
 import { etag, expectedVersion } from './http-conditions.js';
 import { notInFuture, parseTime } from './times.js';
 import { ErrorBody, PageOf, PageQuery } from './schemas.js';
@@ -96,9 +96,7 @@ export const workOrderRoutes =
           }
         }
         const outcome = await store.htm.createWorkOrder({ ...input, ...(opened !== undefined ? { openedAt: opened } : {}) }, actorOf(request), reason);
-        if (!outcome.ok) throw refusalError(outcome, 'work order');
-        reply.code(201).header('etag', etag(outcome.value.version));
-        return workOrderView(outcome.value);
+        return workOrderView(changed(reply.code(201), outcome, 'work order'));
       },
     );
 
@@ -157,9 +155,7 @@ export const workOrderRoutes =
           actorOf(request),
           reason,
         );
-        if (!outcome.ok) throw refusalError(outcome, 'work order');
-        reply.header('etag', etag(outcome.value.version));
-        return workOrderView(outcome.value);
+        return workOrderView(changed(reply, outcome, 'work order'));
       },
     );
 
@@ -179,9 +175,7 @@ export const workOrderRoutes =
         const { where, at, note } = request.body;
         const when = at === undefined ? Date.now() : notInFuture('at', parseTime('at', at));
         const outcome = await store.htm.logSearch(request.params.id, { where, at: when, note: note ?? null }, actorOf(request));
-        if (!outcome.ok) throw refusalError(outcome, 'work order');
-        reply.code(201).header('etag', etag(outcome.value.version));
-        return workOrderView(outcome.value);
+        return workOrderView(changed(reply.code(201), outcome, 'work order'));
       },
     );
   };
