@@ -2,102 +2,51 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSecret } from '@medtel/collector';
-import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
+import { freePort, getJson, startCli, waitFor } from './helpers.js';
+import { type Stack, startStack } from './stack.js';
 
 /**
  * The whole chain as separate processes, as it runs in a hospital:
  * pump simulator --Modbus TCP--> agent --MQTT--> collector --HTTP--> test.
  */
-const dir = tempDir('medtel-e2e-');
-const procs: Proc[] = [];
-let ports: { mqtt: number; http: number; modbus: number; modbus2: number; agentHttp: number };
-let collector: Proc;
-let token = '';
-const api = (path: string) => getJson<Record<string, unknown>>(`http://127.0.0.1:${ports.http}${path}`, token);
+let stack: Stack;
+const api = (path: string) => stack.api(path);
 type Reading = { t: string; metric: string; value: unknown; code: number | null; unit: string | null; unitCode: number | null };
 
-function startCollector(): Proc {
-  const p = startCli('collector', ['run', '--config', join(dir.path, 'collector.yaml')], dir.path);
-  procs.push(p);
-  return p;
-}
-
 beforeAll(async () => {
-  ports = { mqtt: await freePort(), http: await freePort(), modbus: await freePort(), modbus2: await freePort(), agentHttp: await freePort() };
-  const secret = 'e2e-secret-0123456789abcdef';
-  writeFileSync(join(dir.path, 'gateway.secret'), `${secret}\n`);
-  writeFileSync(
-    join(dir.path, 'collector.yaml'),
-    `mqtt: { port: ${ports.mqtt} }\nhttp: { port: ${ports.http} }\nstore: { path: ./collector/collector.db }\ngateways:\n  - id: gw-e2e\n    secretHash: "${await hashSecret(secret)}"\n`,
-  );
-  writeFileSync(
-    join(dir.path, 'agent.yaml'),
-    [
-      'gateway: { id: gw-e2e, site: ward-3 }',
-      `collector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret, reconnectMin: 200ms, reconnectMax: 1s }`,
-      'stateDir: ./agent-state',
-      `http: { port: ${ports.agentHttp} }`,
-      'devices:',
-      '  - id: pump-1',
-      '    profile: medtel-mt-lvp-100',
-      `    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${ports.modbus}, unitId: 1 }`,
-      '    pollInterval: 250ms',
-      '    timeout: 500ms',
-      '  - id: pump-2',
-      '    profile: medtel-mt-lvp-100',
-      `    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${ports.modbus2} }`,
-      '    pollInterval: 250ms',
-    ].join('\n'),
-  );
-  collector = startCollector();
-  await collector.waitForLine(/collector started/);
-  const issued = startCli('collector', ['token', 'issue', '--config', join(dir.path, 'collector.yaml'), '--sub', 'e2e', '--role', 'viewer', '--ttl', '1h']);
-  expect(await issued.exited()).toBe(0);
-  token = issued.output().trim();
-  const sim = startCli('simulators', [
-    'pump',
-    '--modbus-tcp',
-    `127.0.0.1:${ports.modbus}`,
-    '--serial',
-    'E2E-0042',
-    '--drug',
-    'Dopamine',
-    '--rate',
-    '42.5',
-    '--vtbi',
-    '250',
-    '--seed',
-    '7',
-  ]);
-  procs.push(sim);
-  await sim.waitForLine(/pump simulator listening/);
-  // A second pump whose line blocks after 1 s (pressure passes the 300 mmHg limit ~6 s later) and clears at 10 s.
-  const occluding = startCli('simulators', [
-    'pump',
-    '--modbus-tcp',
-    `127.0.0.1:${ports.modbus2}`,
-    '--serial',
-    'E2E-0043',
-    '--scenario',
-    'occlusion',
-    '--occlusion-after',
-    '1s',
-    '--occlusion-duration',
-    '9s',
-  ]);
-  procs.push(occluding);
-  await occluding.waitForLine(/pump simulator listening/);
-  const agent = startCli('agent', ['run', '--config', join(dir.path, 'agent.yaml')], dir.path);
-  procs.push(agent);
-  await agent.waitForLine(/agent started/);
+  const modbus = [await freePort(), await freePort()];
+  const pump = (id: string, connection: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    id,
+    profile: 'medtel-mt-lvp-100',
+    connection: { protocol: 'modbus-tcp', host: '127.0.0.1', ...connection },
+    pollInterval: '250ms',
+    ...extra,
+  });
+  stack = await startStack({
+    gateway: 'gw-e2e',
+    site: 'ward-3',
+    devices: [pump('pump-1', { port: modbus[0], unitId: 1 }, { timeout: '500ms' }), pump('pump-2', { port: modbus[1] })],
+    simulators: [
+      ['pump', '--modbus-tcp', `127.0.0.1:${modbus[0]}`, '--serial', 'E2E-0042', '--drug', 'Dopamine', '--rate', '42.5', '--vtbi', '250', '--seed', '7'],
+      // A second pump whose line blocks after 1 s (pressure passes the 300 mmHg limit ~6 s later) and clears at 10 s.
+      [
+        'pump',
+        '--modbus-tcp',
+        `127.0.0.1:${modbus[1]}`,
+        '--serial',
+        'E2E-0043',
+        '--scenario',
+        'occlusion',
+        '--occlusion-after',
+        '1s',
+        '--occlusion-duration',
+        '9s',
+      ],
+    ],
+  });
 });
 
-afterAll(async () => {
-  // Agent first (its graceful stop talks to the collector), then the rest.
-  for (const p of [...procs].reverse()) await p.stop();
-  dir.remove();
-});
+afterAll(() => stack?.stop());
 
 describe('end to end: simulator -> agent -> collector -> API', () => {
   it("serves the pump's identity and readings with IEEE 11073 codes, units and the simulator's values", async () => {
@@ -148,15 +97,14 @@ describe('end to end: simulator -> agent -> collector -> API', () => {
     const count = async () => ((await api('/api/v1/devices/gw-e2e.pump-1/telemetry?metric=rate&limit=10000')).body.readings as Reading[]).length;
     await waitFor('some data before the kill', async () => (await count()) >= 4);
     const killedAt = Date.now();
-    await collector.stop('SIGKILL');
+    await stack.collector.stop('SIGKILL');
     await new Promise((r) => setTimeout(r, 3000)); // ~12 polls happen while the collector is down
-    collector = startCollector();
-    await collector.waitForLine(/collector started/);
+    await stack.startCollector();
     // Wait until the agent's outbox is empty and readings taken after the restart have arrived.
     await waitFor(
       'outbox drained',
       async () => {
-        const ready = await getJson<{ outbox: { rows: number } }>(`http://127.0.0.1:${ports.agentHttp}/readyz`);
+        const ready = await getJson<{ outbox: { rows: number } }>(`http://127.0.0.1:${stack.ports.agentHttp}/readyz`);
         const rows = await api('/api/v1/devices/gw-e2e.pump-1/telemetry?metric=rate&limit=1');
         const newest = Date.parse((rows.body.readings as Reading[])[0]?.t ?? '0');
         return ready.body.outbox.rows === 0 && newest > Date.now() - 1000;
@@ -172,7 +120,7 @@ describe('end to end: simulator -> agent -> collector -> API', () => {
     expect(largestHole).toBeLessThan(1000); // polls every 250 ms: no run of readings is missing
 
     // And by sequence number: every message the agent wrote (seq 1..max) is in the store exactly once.
-    const db = new Database(join(dir.path, 'collector', 'collector.db'), { readonly: true });
+    const db = new Database(stack.collectorDb, { readonly: true });
     const seqs = (db.prepare("SELECT seq FROM received WHERE gateway = 'gw-e2e' ORDER BY seq").all() as Array<{ seq: number }>).map((r) => r.seq);
     const perMessage = db
       .prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = 'gw-e2e.pump-1' GROUP BY r.seq HAVING n != 12")
@@ -185,8 +133,7 @@ describe('end to end: simulator -> agent -> collector -> API', () => {
 
 describe('end to end: the gateway vanishes', () => {
   it('marks the gateway and its devices offline when the agent dies without saying goodbye (last will)', async () => {
-    const agent = procs.find((p) => p.output().includes('agent started'));
-    await agent?.stop('SIGKILL');
+    await stack.agent.stop('SIGKILL');
     const gateway = await waitFor('gateway offline', async () => {
       const items = (await api('/api/v1/gateways')).body.items as Array<{ id: string; state: string }>;
       return items.find((g) => g.id === 'gw-e2e' && g.state === 'offline');
@@ -198,10 +145,10 @@ describe('end to end: the gateway vanishes', () => {
 
 describe('operator commands', () => {
   it('audit verify checks the store it is pointed at, and token issue refuses an unknown role', async () => {
-    const verify = startCli('collector', ['audit', 'verify', '--config', join(dir.path, 'collector.yaml')], dir.path);
+    const verify = startCli('collector', ['audit', 'verify', '--config', stack.collectorConfig], stack.dir);
     expect(await verify.exited()).toBe(0);
     expect(verify.output()).toMatch(/audit trail intact: 0 entries/);
-    const bad = startCli('collector', ['token', 'issue', '--config', join(dir.path, 'collector.yaml'), '--sub', 'x', '--role', 'superuser']);
+    const bad = startCli('collector', ['token', 'issue', '--config', stack.collectorConfig, '--sub', 'x', '--role', 'superuser']);
     expect(await bad.exited()).toBe(2);
     expect(bad.output().trim()).toBe('medtel-collector: --role: found "superuser", expected one of viewer, technician, clinician, admin');
   });
@@ -209,38 +156,38 @@ describe('operator commands', () => {
 
 describe('bad configuration', () => {
   it('agent: one line naming file and field, exit code 2, no stack trace', async () => {
-    const file = join(dir.path, 'bad-agent.yaml');
+    const file = join(stack.dir, 'bad-agent.yaml');
     writeFileSync(
       file,
       'gateway: { id: gw-x, site: s }\ncollector: { secret: x }\ndevices:\n  - id: p\n    profile: medtel-mt-lvp-100\n    connection: { protocol: modbus-tcp, host: h, port: 99999 }\n',
     );
-    const agent = startCli('agent', ['run', '--config', file], dir.path);
+    const agent = startCli('agent', ['run', '--config', file], stack.dir);
     expect(await agent.exited()).toBe(2);
     expect(agent.output().trim()).toBe(`medtel-agent: ${file}: devices[0].connection.port: found 99999, expected an integer >= 1 and <= 65535`);
   });
 
   it('agent: an unknown profile and an unknown protocol are named', async () => {
-    const file = join(dir.path, 'bad-agent-2.yaml');
+    const file = join(stack.dir, 'bad-agent-2.yaml');
     writeFileSync(
       file,
       'gateway: { id: gw-x, site: s }\ncollector: { secret: x }\ndevices:\n  - id: p\n    profile: no-such-pump\n    connection: { protocol: modbus-tcp, host: h }\n',
     );
-    const a = startCli('agent', ['check', '--config', file], dir.path);
+    const a = startCli('agent', ['check', '--config', file], stack.dir);
     expect(await a.exited()).toBe(2);
     expect(a.output()).toMatch(/devices\[0\]\.profile: no profile "no-such-pump"/);
     writeFileSync(
       file,
       'gateway: { id: gw-x, site: s }\ncollector: { secret: x }\ndevices:\n  - id: p\n    profile: medtel-mt-lvp-100\n    connection: { protocol: carrier-pigeon }\n',
     );
-    const b = startCli('agent', ['check', '--config', file], dir.path);
+    const b = startCli('agent', ['check', '--config', file], stack.dir);
     expect(await b.exited()).toBe(2);
     expect(b.output()).toMatch(/devices\[0\]\.connection\.protocol: found "carrier-pigeon", expected one of modbus-tcp/);
   });
 
   it('collector: one line naming file and field, exit code 2', async () => {
-    const file = join(dir.path, 'bad-collector.yaml');
+    const file = join(stack.dir, 'bad-collector.yaml');
     writeFileSync(file, 'mqtt: { port: 1883 }\ngateways:\n  - id: gw-1\n    secretHash: plaintext-secret\n');
-    const c = startCli('collector', ['run', '--config', file], dir.path);
+    const c = startCli('collector', ['run', '--config', file], stack.dir);
     expect(await c.exited()).toBe(2);
     expect(c.output().trim()).toBe(
       `medtel-collector: ${file}: gateways[0].secretHash: found "plaintext-secret", expected a hash printed by \`medtel-collector hash-secret\``,

@@ -1,92 +1,47 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSecret } from '@medtel/collector';
-import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
+import { freePort, tempDir, waitFor } from './helpers.js';
+import { type Stack, startStack } from './stack.js';
 
 /**
  * Serial devices end to end, as separate processes: ventilator on a socat pty pair,
  * ECG monitor and two X-ray generators (one line) on terminal-server TCP ports
  * --> agent --> MQTT --> collector --> API.
  */
-const dir = tempDir('medtel-serial-e2e-');
-const procs: Proc[] = [];
-let ports: { mqtt: number; http: number; ecg: number; xray: number; agentHttp: number };
-let token = '';
-const api = (path: string) => getJson<Record<string, unknown>>(`http://127.0.0.1:${ports.http}${path}`, token);
+let stack: Stack;
+const api = (path: string) => stack.api(path);
 type Reading = { t: string; metric: string; value: unknown; code: number | null; unit: string | null };
 
 beforeAll(async () => {
-  ports = { mqtt: await freePort(), http: await freePort(), ecg: await freePort(), xray: await freePort(), agentHttp: await freePort() };
-  const secret = 'serial-e2e-secret-0123456789';
-  writeFileSync(join(dir.path, 'gateway.secret'), `${secret}\n`);
-  writeFileSync(
-    join(dir.path, 'collector.yaml'),
-    `mqtt: { port: ${ports.mqtt} }\nhttp: { port: ${ports.http} }\nstore: { path: ./collector/collector.db }\ngateways:\n  - id: gw-s\n    secretHash: "${await hashSecret(secret)}"\n`,
-  );
+  const [ecg, xray] = [await freePort(), await freePort()];
+  const dir = tempDir('medtel-serial-e2e-');
   const vent = join(dir.path, 'ttyVENT');
-  writeFileSync(
-    join(dir.path, 'agent.yaml'),
-    [
-      'gateway: { id: gw-s, site: icu-1 }',
-      `collector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret, reconnectMin: 200ms, reconnectMax: 1s }`,
-      'stateDir: ./agent-state',
-      `http: { port: ${ports.agentHttp} }`,
-      'devices:',
-      '  - id: vent-1',
-      '    profile: medtel-mt-vent-500',
-      `    connection: { protocol: medibus, path: ${vent} }`,
-      '    pollInterval: 500ms',
-      '    timeout: 500ms',
-      '  - id: ecg-1',
-      '    profile: medtel-mt-ecg-12',
-      `    connection: { protocol: medtel-ecg, path: "tcp://127.0.0.1:${ports.ecg}" }`,
-      '  - id: xray-1',
-      '    profile: medtel-mt-xr-80',
-      `    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xray}", unitId: 1 }`,
-      '    pollInterval: 500ms',
-      '    timeout: 300ms',
-      '  - id: xray-2',
-      '    profile: medtel-mt-xr-80',
-      `    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xray}", unitId: 2 }`,
-      '    pollInterval: 500ms',
-      '    timeout: 300ms',
-    ].join('\n'),
-  );
-  const collector = startCli('collector', ['run', '--config', join(dir.path, 'collector.yaml')], dir.path);
-  procs.push(collector);
-  await collector.waitForLine(/collector started/);
-  const issued = startCli('collector', ['token', 'issue', '--config', join(dir.path, 'collector.yaml'), '--sub', 'e2e', '--role', 'viewer', '--ttl', '1h']);
-  expect(await issued.exited()).toBe(0);
-  token = issued.output().trim();
-  const sims = [
-    startCli('simulators', [
-      'ventilator',
-      '--pty',
-      vent,
-      '--serial',
-      'VT-E2E-1',
-      '--scenario',
-      'high-pressure',
-      '--scenario-after',
-      '2s',
-      '--scenario-for',
-      '3s',
-    ]),
-    startCli('simulators', ['ecg', '--tcp', `127.0.0.1:${ports.ecg}`, '--serial', 'ECG-E2E-1', '--leads', '3', '--rate', '250']),
-    startCli('simulators', ['xray', '--tcp', `127.0.0.1:${ports.xray}`, '--units', '1,2']),
-  ];
-  procs.push(...sims);
-  for (const s of sims) await s.waitForLine(/simulator listening/);
-  const agent = startCli('agent', ['run', '--config', join(dir.path, 'agent.yaml')], dir.path);
-  procs.push(agent);
-  await agent.waitForLine(/agent started/);
+  const xrayUnit = (unitId: number) => ({
+    id: `xray-${unitId}`,
+    profile: 'medtel-mt-xr-80',
+    connection: { protocol: 'modbus-rtu', path: `tcp://127.0.0.1:${xray}`, unitId },
+    pollInterval: '500ms',
+    timeout: '300ms',
+  });
+  stack = await startStack({
+    dir,
+    gateway: 'gw-s',
+    site: 'icu-1',
+    devices: [
+      { id: 'vent-1', profile: 'medtel-mt-vent-500', connection: { protocol: 'medibus', path: vent }, pollInterval: '500ms', timeout: '500ms' },
+      { id: 'ecg-1', profile: 'medtel-mt-ecg-12', connection: { protocol: 'medtel-ecg', path: `tcp://127.0.0.1:${ecg}` } },
+      xrayUnit(1),
+      xrayUnit(2),
+    ],
+    simulators: [
+      ['ventilator', '--pty', vent, '--serial', 'VT-E2E-1', '--scenario', 'high-pressure', '--scenario-after', '2s', '--scenario-for', '3s'],
+      ['ecg', '--tcp', `127.0.0.1:${ecg}`, '--serial', 'ECG-E2E-1', '--leads', '3', '--rate', '250'],
+      ['xray', '--tcp', `127.0.0.1:${xray}`, '--units', '1,2'],
+    ],
+  });
 });
 
-afterAll(async () => {
-  for (const p of [...procs].reverse()) await p.stop();
-  dir.remove();
-});
+afterAll(() => stack?.stop());
 
 describe('serial devices end to end', () => {
   it('ventilator: identity from the device id request, coded readings, a pressure alarm that starts and ends', async () => {

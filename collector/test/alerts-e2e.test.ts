@@ -1,8 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSecret } from '../dist/index.js';
-import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from '../../test/helpers.js';
+import { freePort, waitFor } from '../../test/helpers.js';
+import { type Stack, startStack } from '../../test/stack.js';
 
 /**
  * Alerts end to end, every part a real process: the pump simulator's
@@ -10,102 +8,38 @@ import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from '../../
  * collector. A pressure-above rule and the pump's own occlusion alarm both
  * raise an alert while the line is blocked, and both resolve once it clears.
  */
-const dir = tempDir('medtel-alerts-e2e-');
-const procs: Proc[] = [];
-let http = 0;
-let technician = '';
+let stack: Stack;
 type Alert = { id: number; key: string; source: string; state: string; raisedAt: string; value: number | null; resolved: { by: string } | null };
 type Reading = { t: string; value: number };
 
-const api = <T>(path: string) => getJson<T>(`http://127.0.0.1:${http}${path}`, technician);
+const api = <T>(path: string) => stack.api<T>(path);
 
 beforeAll(async () => {
-  const ports = { mqtt: await freePort(), http: await freePort(), modbus: await freePort(), agentHttp: await freePort() };
-  http = ports.http;
-  const secret = 'alerts-e2e-secret-0123456789';
-  writeFileSync(join(dir.path, 'gateway.secret'), `${secret}\n`);
-  writeFileSync(
-    join(dir.path, 'collector.yaml'),
-    [
-      `mqtt: { port: ${ports.mqtt} }`,
-      `http: { port: ${ports.http} }`,
-      'store: { path: ./collector.db }',
-      'alerts: { holdOff: 2s, evaluateEvery: 200ms }',
-      'gateways:',
-      '  - id: gw-e2e',
-      `    secretHash: "${await hashSecret(secret)}"`,
-    ].join('\n'),
-  );
-  writeFileSync(
-    join(dir.path, 'agent.yaml'),
-    [
-      'gateway: { id: gw-e2e, site: icu }',
-      `collector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret, reconnectMin: 200ms, reconnectMax: 1s }`,
-      'stateDir: ./agent-state',
-      `http: { port: ${ports.agentHttp} }`,
-      'devices:',
-      '  - id: pump-1',
-      '    profile: medtel-mt-lvp-100',
-      `    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${ports.modbus} }`,
-      '    pollInterval: 250ms',
-    ].join('\n'),
-  );
-  const collector = startCli('collector', ['run', '--config', join(dir.path, 'collector.yaml')], dir.path);
-  procs.push(collector);
-  await collector.waitForLine(/collector started/);
-  const issued = startCli('collector', [
-    'token',
-    'issue',
-    '--config',
-    join(dir.path, 'collector.yaml'),
-    '--sub',
-    'biomed',
-    '--role',
-    'technician',
-    '--ttl',
-    '1h',
-  ]);
-  expect(await issued.exited()).toBe(0);
-  technician = issued.output().trim();
-
-  // The rule exists before the pump does: a clinical engineer sets it up once per model.
-  const rule = await fetch(`http://127.0.0.1:${http}/api/v1/alert-rules`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${technician}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      name: 'LVP line pressure',
-      scope: { model: 'MT-LVP-100' },
-      metric: 'MDC_PRESS_FLUID_MEAS',
-      condition: { kind: 'above', limit: 250, sustainedSeconds: 1 },
-      priority: 'high',
-      text: 'Line pressure above 250 mmHg for 1 s',
-    }),
+  const modbus = await freePort();
+  stack = await startStack({
+    gateway: 'gw-e2e',
+    site: 'icu',
+    collector: { alerts: { holdOff: '2s', evaluateEvery: '200ms' } },
+    token: { sub: 'biomed', role: 'technician' },
+    devices: [{ id: 'pump-1', profile: 'medtel-mt-lvp-100', connection: { protocol: 'modbus-tcp', host: '127.0.0.1', port: modbus }, pollInterval: '250ms' }],
+    // The rule exists before the pump does: a clinical engineer sets it up once per model.
+    beforeDevices: async (s) => {
+      const rule = await s.send('POST', '/api/v1/alert-rules', {
+        name: 'LVP line pressure',
+        scope: { model: 'MT-LVP-100' },
+        metric: 'MDC_PRESS_FLUID_MEAS',
+        condition: { kind: 'above', limit: 250, sustainedSeconds: 1 },
+        priority: 'high',
+        text: 'Line pressure above 250 mmHg for 1 s',
+      });
+      expect(rule.status).toBe(201);
+    },
+    // The line blocks 3 s after start (pressure passes 250 ~5 s later, the pump alarms at 300) and clears at 15 s.
+    simulators: [['pump', '--modbus-tcp', `127.0.0.1:${modbus}`, '--scenario', 'occlusion', '--occlusion-after', '3s', '--occlusion-duration', '12s']],
   });
-  expect(rule.status).toBe(201);
-
-  // The line blocks 3 s after start (pressure passes 250 ~5 s later, the pump alarms at 300) and clears at 15 s.
-  const sim = startCli('simulators', [
-    'pump',
-    '--modbus-tcp',
-    `127.0.0.1:${ports.modbus}`,
-    '--scenario',
-    'occlusion',
-    '--occlusion-after',
-    '3s',
-    '--occlusion-duration',
-    '12s',
-  ]);
-  procs.push(sim);
-  await sim.waitForLine(/pump simulator listening/);
-  const agent = startCli('agent', ['run', '--config', join(dir.path, 'agent.yaml')], dir.path);
-  procs.push(agent);
-  await agent.waitForLine(/agent started/);
 });
 
-afterAll(async () => {
-  for (const p of [...procs].reverse()) await p.stop();
-  dir.remove();
-});
+afterAll(() => stack?.stop());
 
 describe('end to end: an occluded pump line', () => {
   it('raises a rule alert within its window and a device-alarm alert, and resolves both when the line clears', async () => {

@@ -19,35 +19,22 @@ export class FakePumpGateway {
   }
 
   birth() {
-    return publishAcked(
-      this.client,
-      this.topic('birth'),
-      JSON.stringify({
-        v: 1,
-        seq: this.seq++,
-        sentAt: Date.now(),
-        device: this.device,
-        type: 'infusion-pump',
-        manufacturer: 'medtel simulated',
-        model: 'MT-LVP-100',
-        protocol: 'modbus-tcp',
-        profile: 'medtel-mt-lvp-100',
-        metrics: [{ metric: 'line_pressure', code: 157836, refId: 'MDC_PRESS_FLUID_MEAS', unit: 'mm[Hg]', unitCode: 266016 }],
-      }),
-    );
+    return this.send('birth', {
+      type: 'infusion-pump',
+      manufacturer: 'medtel simulated',
+      model: 'MT-LVP-100',
+      protocol: 'modbus-tcp',
+      profile: 'medtel-mt-lvp-100',
+      metrics: [{ metric: 'line_pressure', code: 157836, refId: 'MDC_PRESS_FLUID_MEAS', unit: 'mm[Hg]', unitCode: 266016 }],
+    });
   }
 
   /** Line pressure readings (mmHg), stamped now. */
   pressure(...values: number[]) {
     const t = Date.now();
-    return publishAcked(
-      this.client,
-      this.topic('data'),
-      JSON.stringify({
-        v: 1,
-        seq: this.seq++,
-        sentAt: t,
-        device: this.device,
+    return this.send(
+      'data',
+      {
         clock: 'agent',
         readings: values.map((value, i) => ({
           metric: 'line_pressure',
@@ -58,45 +45,31 @@ export class FakePumpGateway {
           value,
           quality: 'good',
         })),
-      }),
+      },
+      t,
     );
   }
 
   alarm(phase: 'start' | 'end') {
-    return publishAcked(
-      this.client,
-      this.topic('alarm'),
-      JSON.stringify({
-        v: 1,
-        seq: this.seq++,
-        sentAt: Date.now(),
-        device: this.device,
-        t: Date.now(),
-        alarm: 'occlusion',
-        code: 196940,
-        refId: 'MDC_EVT_FLUID_LINE_OCCL',
-        priority: 'high',
-        phase,
-        state: phase === 'end' ? 'inactive' : 'active',
-        text: 'Line occlusion',
-      }),
-    );
+    return this.send('alarm', {
+      t: Date.now(),
+      alarm: 'occlusion',
+      code: 196940,
+      refId: 'MDC_EVT_FLUID_LINE_OCCL',
+      priority: 'high',
+      phase,
+      state: phase === 'end' ? 'inactive' : 'active',
+      text: 'Line occlusion',
+    });
   }
 
   status(status: 'connected' | 'unreachable' | 'error') {
-    return publishAcked(
-      this.client,
-      this.topic('status'),
-      JSON.stringify({
-        v: 1,
-        seq: this.seq++,
-        sentAt: Date.now(),
-        device: this.device,
-        t: Date.now(),
-        status,
-        reason: status === 'connected' ? undefined : 'timeout',
-      }),
-    );
+    return this.send('status', { t: Date.now(), status, reason: status === 'connected' ? undefined : 'timeout' });
+  }
+
+  /** One message of the contract: the envelope (version, next seq, when sent, which device) around `body`. */
+  private send(kind: string, body: Record<string, unknown>, sentAt = Date.now()) {
+    return publishAcked(this.client, this.topic(kind), JSON.stringify({ v: 1, seq: this.seq++, sentAt, device: this.device, ...body }));
   }
 
   get nextSeq() {

@@ -2,9 +2,9 @@ import { expect } from 'vitest';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { hashSecret } from '@medtel/collector';
 import { type PumpScenario, type PumpSimulator, startPumpSimulator } from '@medtel/simulators';
 import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from '../helpers.js';
+import { issueToken, writeAgentConfig, writeCollectorConfig } from '../stack.js';
 
 /**
  * Shared set-up for the store-and-forward tests: real collector and agent
@@ -76,50 +76,31 @@ export class Bench {
     this.ports = { mqtt: await freePort(), http: await freePort(), agentHttp: await freePort(), modbus: [] };
     for (const _ of this.o.pumps) this.ports.modbus.push(await freePort());
     writeFileSync(join(this.dir.path, 'gateway.secret'), `${this.secret}\n`);
-    writeFileSync(
-      join(this.dir.path, 'collector.yaml'),
-      [
-        `mqtt: { port: ${this.ports.mqtt} }`,
-        `http: { port: ${this.ports.http} }`,
-        'store: { path: ./collector/collector.db }',
-        'gateways:',
-        `  - id: ${this.o.gateway}`,
-        `    secretHash: "${await hashSecret(this.secret)}"`,
-      ].join('\n'),
-    );
+    await writeCollectorConfig(join(this.dir.path, 'collector.yaml'), {
+      mqttPort: this.ports.mqtt,
+      httpPort: this.ports.http,
+      gateway: this.o.gateway,
+      secret: this.secret,
+    });
     this.writeAgentConfig(this.o.mqttPortForAgent ?? this.ports.mqtt);
   }
 
   writeAgentConfig(mqttPort: number): void {
-    const collector = {
-      url: `"mqtt://127.0.0.1:${mqttPort}"`,
-      secretFile: 'gateway.secret',
-      reconnectMin: '200ms',
-      reconnectMax: '1s',
-      ...this.o.collector,
-    };
-    const inline = (o: Record<string, unknown>) =>
-      `{ ${Object.entries(o)
-        .map(([k, v]) => `${k}: ${v}`)
-        .join(', ')} }`;
-    writeFileSync(
-      this.agentConfig,
-      [
-        `gateway: { id: ${this.o.gateway}, site: ${this.o.site ?? 'ward-9'} }`,
-        `collector: ${inline(collector)}`,
-        'stateDir: ./agent-state',
-        `http: { port: ${this.ports.agentHttp} }`,
-        ...(this.o.outbox ? [`outbox: ${inline(this.o.outbox)}`] : []),
-        'devices:',
-        ...this.o.pumps.flatMap((p, i) => [
-          `  - id: ${p.id}`,
-          '    profile: medtel-mt-lvp-100',
-          `    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${this.ports.modbus[i]}, unitId: 1 }`,
-          `    pollInterval: ${this.o.pollInterval}`,
-          '    timeout: 1s',
-        ]),
-      ].join('\n'),
-    );
+    writeAgentConfig(this.agentConfig, {
+      gateway: this.o.gateway,
+      site: this.o.site ?? 'ward-9',
+      mqttPort,
+      httpPort: this.ports.agentHttp,
+      collector: this.o.collector,
+      extra: this.o.outbox ? { outbox: this.o.outbox } : {},
+      devices: this.o.pumps.map((p, i) => ({
+        id: p.id,
+        profile: 'medtel-mt-lvp-100',
+        connection: { protocol: 'modbus-tcp', host: '127.0.0.1', port: this.ports.modbus[i], unitId: 1 },
+        pollInterval: this.o.pollInterval,
+        timeout: '1s',
+      })),
+    });
   }
 
   async startPumps(): Promise<void> {
@@ -230,23 +211,7 @@ export class Bench {
 
   /** The collector's API with a viewer's bearer token (issued once, by `medtel-collector token issue`); throws unless 200. */
   async api<T = Record<string, unknown>>(path: string): Promise<{ status: number; body: T }> {
-    if (!this.token) {
-      const issued = startCli('collector', [
-        'token',
-        'issue',
-        '--config',
-        join(this.dir.path, 'collector.yaml'),
-        '--sub',
-        'saf-test',
-        '--role',
-        'viewer',
-        '--ttl',
-        '1h',
-      ]);
-      const code = await issued.exited();
-      if (code !== 0) throw new Error(`token issue exited ${code}: ${issued.output()}`);
-      this.token = issued.output().trim();
-    }
+    this.token ??= await issueToken(join(this.dir.path, 'collector.yaml'), 'saf-test', 'viewer');
     const res = await getJson<T>(`http://127.0.0.1:${this.ports.http}${path}`, this.token);
     if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${JSON.stringify(res.body)}`);
     return res;

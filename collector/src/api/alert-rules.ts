@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AlertRuleBody } from '../alerts/rule-schema.js';
-import { requireUser } from '../auth/plugin.js';
+import { actorOf } from '../auth/plugin.js';
 import type { AlertRuleInput, AlertStore, RuleWriteOutcome } from '../store/alert-store.js';
-import { IdParams, RuleDeleteQuery, RuleList, ifMatchVersion, ruleView } from './alert-schemas.js';
-import { HttpError, notFound } from './errors.js';
+import { IdParams, RuleDeleteQuery, RuleList, ruleView } from './alert-schemas.js';
+import { notFound } from './errors.js';
+import { etag, expectedVersion, staleVersion } from './http-conditions.js';
 import { ErrorBody } from './schemas.js';
-
-const PRECONDITION = 'send If-Match with the version you read (the ETag of GET /alert-rules/{id}), so that two people cannot overwrite each other';
 
 function split(body: AlertRuleBody): { input: AlertRuleInput; reason?: string } {
   const { reason, ...input } = body;
@@ -15,8 +14,7 @@ function split(body: AlertRuleBody): { input: AlertRuleInput; reason?: string } 
 
 function settle(id: number, outcome: RuleWriteOutcome) {
   if (!outcome.ok && outcome.reason === 'not_found') throw notFound(`no alert rule ${id}`);
-  if (!outcome.ok)
-    throw new HttpError(409, 'Conflict', `the rule was changed meanwhile (now version ${outcome.current}); read it again and re-apply your edit`);
+  if (!outcome.ok) throw staleVersion('rule', outcome.current);
   return outcome.rule;
 }
 
@@ -47,7 +45,7 @@ export const alertRuleRoutes =
       async (request, reply) => {
         const rule = await store.getRule(request.params.id);
         if (!rule) throw notFound(`no alert rule ${request.params.id}`);
-        reply.header('etag', `"${rule.version}"`);
+        reply.header('etag', etag(rule.version));
         return ruleView(rule);
       },
     );
@@ -59,11 +57,10 @@ export const alertRuleRoutes =
         schema: { summary: 'Create an alert rule (audited)', tags: ['alerts'], body: AlertRuleBody, response: { 201: { $ref: 'AlertRule#' }, 400: ErrorBody } },
       },
       async (request, reply) => {
-        const user = requireUser(request);
         const { input, reason } = split(request.body);
-        const rule = await store.createRule(input, { sub: user.sub, role: user.role }, reason);
+        const rule = await store.createRule(input, actorOf(request), reason);
         await rulesChanged();
-        reply.code(201).header('etag', `"${rule.version}"`).header('location', `/api/v1/alert-rules/${rule.id}`);
+        reply.code(201).header('etag', etag(rule.version)).header('location', `/api/v1/alert-rules/${rule.id}`);
         return ruleView(rule);
       },
     );
@@ -81,13 +78,11 @@ export const alertRuleRoutes =
         },
       },
       async (request, reply) => {
-        const expected = ifMatchVersion(request.headers['if-match']);
-        if (!Number.isInteger(expected)) throw new HttpError(428, 'Precondition Required', PRECONDITION);
-        const user = requireUser(request);
+        const expected = expectedVersion(request, '/alert-rules/{id}');
         const { input, reason } = split(request.body);
-        const rule = settle(request.params.id, await store.updateRule(request.params.id, input, expected, { sub: user.sub, role: user.role }, reason));
+        const rule = settle(request.params.id, await store.updateRule(request.params.id, input, expected, actorOf(request), reason));
         await rulesChanged();
-        reply.header('etag', `"${rule.version}"`);
+        reply.header('etag', etag(rule.version));
         return ruleView(rule);
       },
     );
@@ -105,10 +100,8 @@ export const alertRuleRoutes =
         },
       },
       async (request, reply) => {
-        const expected = ifMatchVersion(request.headers['if-match']);
-        if (!Number.isInteger(expected)) throw new HttpError(428, 'Precondition Required', PRECONDITION);
-        const user = requireUser(request);
-        settle(request.params.id, await store.deleteRule(request.params.id, expected, { sub: user.sub, role: user.role }, request.query.reason));
+        const expected = expectedVersion(request, '/alert-rules/{id}');
+        settle(request.params.id, await store.deleteRule(request.params.id, expected, actorOf(request), request.query.reason));
         await rulesChanged();
         return reply.code(204).send();
       },

@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { AlertRecord, AlertRule } from '../store/alert-store.js';
 import { RuleConditionSchema, RuleScopeSchema } from '../alerts/rule-schema.js';
+import { PageOf, PageQuery } from './schemas.js';
+import { iso } from './times.js';
 
 /** Response and parameter schemas of the alert and alert-rule routes. */
 
@@ -37,7 +39,7 @@ export const Alert = Type.Object(
   { $id: 'Alert' },
 );
 
-export const AlertList = Type.Object({ items: Type.Array(Type.Ref(Alert)), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+export const AlertList = PageOf(Type.Ref(Alert));
 
 export const AlertListQuery = Type.Object(
   {
@@ -45,8 +47,7 @@ export const AlertListQuery = Type.Object(
     device: Type.Optional(Type.String({ maxLength: 200 })),
     priority: Type.Optional(Priority),
     source: Type.Optional(Source),
-    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    ...PageQuery,
   },
   strict,
 );
@@ -83,8 +84,6 @@ export type IdParams = Static<typeof IdParams>;
 export type AlertActionBody = Static<typeof AlertActionBody>;
 export type RuleDeleteQuery = Static<typeof RuleDeleteQuery>;
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 export function alertView(a: AlertRecord) {
   return {
     id: a.id,
@@ -112,9 +111,4 @@ export function alertView(a: AlertRecord) {
 
 export function ruleView(r: AlertRule) {
   return { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
-}
-
-/** The version named in If-Match ("3", W/"3"), or NaN. */
-export function ifMatchVersion(header: string | string[] | undefined): number {
-  return typeof header === 'string' ? Number(header.replace(/^W\//, '').replaceAll('"', '')) : Number.NaN;
 }

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AlertService } from '../alerts/alert-service.js';
-import { requireUser } from '../auth/plugin.js';
+import { actorOf } from '../auth/plugin.js';
 import type { AlertStore } from '../store/alert-store.js';
-import { AlertActionBody, AlertList, AlertListQuery, IdParams, alertView, ifMatchVersion } from './alert-schemas.js';
+import { AlertActionBody, AlertList, AlertListQuery, IdParams, alertView } from './alert-schemas.js';
 import { HttpError, badParameter, notFound } from './errors.js';
+import { etag, expectedVersion } from './http-conditions.js';
 import { ErrorBody } from './schemas.js';
-
-const PRECONDITION = 'send If-Match with the version you read (the ETag of GET /alerts/{id}), so that two people cannot act on the same alert unknowingly';
 
 /** Alerts: list, read, acknowledge, resolve (the last two audited, a reason required). */
 export const alertRoutes =
@@ -34,7 +33,7 @@ export const alertRoutes =
       async (request, reply) => {
         const alert = await store.getAlert(request.params.id);
         if (!alert) throw notFound(`no alert ${request.params.id}`);
-        reply.header('etag', `"${alert.version}"`);
+        reply.header('etag', etag(alert.version));
         return alertView(alert);
       },
     );
@@ -58,10 +57,8 @@ export const alertRoutes =
           },
         },
         async (request, reply) => {
-          const expected = ifMatchVersion(request.headers['if-match']);
-          if (!Number.isInteger(expected)) throw new HttpError(428, 'Precondition Required', PRECONDITION);
-          const user = requireUser(request);
-          const actor = { sub: user.sub, role: user.role };
+          const expected = expectedVersion(request, '/alerts/{id}', 'so that two people cannot act on the same alert unknowingly');
+          const actor = actorOf(request);
           const { id } = request.params;
           const outcome =
             action === 'ack'
@@ -71,7 +68,7 @@ export const alertRoutes =
           if (!outcome.ok && outcome.reason === 'stale')
             throw new HttpError(409, 'Conflict', `the alert changed meanwhile (now version ${outcome.current}); read it again and decide again`);
           if (!outcome.ok) throw new HttpError(409, 'Conflict', `the alert is already ${outcome.state}`);
-          reply.header('etag', `"${outcome.alert.version}"`);
+          reply.header('etag', etag(outcome.alert.version));
           return alertView(outcome.alert);
         },
       );

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Store } from '../store/store.js';
-import { ErrorBody } from './schemas.js';
+import { ErrorBody, PageQuery } from './schemas.js';
 
 const AuditListQuery = Type.Object(
   {
@@ -11,8 +11,7 @@ const AuditListQuery = Type.Object(
     objectId: Type.Optional(Type.String({ maxLength: 200 })),
     actor: Type.Optional(Type.String({ maxLength: 200 })),
     action: Type.Optional(Type.String({ maxLength: 64 })),
-    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    ...PageQuery,
   },
   { additionalProperties: false },
 );

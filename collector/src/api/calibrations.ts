@@ -6,8 +6,10 @@ import type { SiteCalendar } from '../htm/pm-schedule.js';
 import type { CalibrationDue, CalibrationRecord } from '../store/htm-store.js';
 import type { Store } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
-import { actorOf, iso, isoOrNull, notInFuture, parseTime, refusalError } from './htm-http.js';
-import { ErrorBody } from './schemas.js';
+import { actorOf } from '../auth/plugin.js';
+import { refusalError } from './htm-http.js';
+import { iso, isoOrNull, notInFuture, parseTime } from './times.js';
+import { ErrorBody, PageOf, PageQuery } from './schemas.js';
 import { WorkOrderSchema, workOrderView } from './work-order-view.js';
 
 const strict = { additionalProperties: false } as const;
@@ -104,11 +106,7 @@ const Due = Type.Object({
   daysOverdue: Type.Integer(),
 });
 
-const Page = {
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
-};
-const DueQuery = Type.Object({ within: Type.String({ default: '30d', description: 'how far ahead: 30d, 12h, 0d (overdue only)...' }), ...Page }, strict);
+const DueQuery = Type.Object({ within: Type.String({ default: '30d', description: 'how far ahead: 30d, 12h, 0d (overdue only)...' }), ...PageQuery }, strict);
 const DeviceParams = Type.Object({ id: Type.String({ maxLength: 200 }) }, strict);
 const ModelParams = Type.Object({ model: Type.String({ minLength: 1, maxLength: 128 }) }, strict);
 const IntervalBody = Type.Object(
@@ -216,15 +214,9 @@ export const calibrationRoutes =
           summary: "A device's calibration history, newest first, with its due state",
           tags: ['calibration'],
           params: DeviceParams,
-          querystring: Type.Object(Page, strict),
+          querystring: Type.Object(PageQuery, strict),
           response: {
-            200: Type.Object({
-              items: Type.Array(Calibration),
-              total: Type.Integer(),
-              limit: Type.Integer(),
-              offset: Type.Integer(),
-              due: Type.Union([Due, Type.Null()]),
-            }),
+            200: PageOf(Calibration, { due: Type.Union([Due, Type.Null()]) }),
             400: ErrorBody,
             404: ErrorBody,
           },
@@ -249,13 +241,7 @@ export const calibrationRoutes =
           tags: ['calibration'],
           querystring: DueQuery,
           response: {
-            200: Type.Object({
-              items: Type.Array(Due),
-              total: Type.Integer(),
-              limit: Type.Integer(),
-              offset: Type.Integer(),
-              until: Type.String({ format: 'date-time' }),
-            }),
+            200: PageOf(Due, { until: Type.String({ format: 'date-time' }) }),
             400: ErrorBody,
           },
         },

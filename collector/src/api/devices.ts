@@ -1,7 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { DeviceRecord, Store, TelemetryRow } from '../store/store.js';
 import { programProblem } from '../htm/asset-rules.js';
-import { HttpError, badParameter, notFound } from './errors.js';
+import { actorOf } from '../auth/plugin.js';
+import { badParameter, notFound } from './errors.js';
+import { etag, expectedVersion, staleVersion } from './http-conditions.js';
+import { iso, parseTime } from './times.js';
 import {
   AlarmQuery,
   DeviceAlarms,
@@ -14,8 +17,6 @@ import {
   Telemetry,
   TelemetryQuery,
 } from './schemas.js';
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export function deviceView(d: DeviceRecord) {
   return {
@@ -32,18 +33,10 @@ function telemetryView(r: TelemetryRow) {
   return { ...rest, t: iso(r.t) };
 }
 
-/** `from`/`to`: ISO 8601 or epoch milliseconds. */
-function parseTime(parameter: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw badParameter(parameter, `"${value.slice(0, 40)}" is not a time; use ISO 8601 (2026-11-26T08:00:00Z) or epoch milliseconds`);
-  return ms;
-}
-
 /** `from`/`to` of a query as epoch ms, only those given; 400 if `to` is not after `from`. */
 function timeRange(q: { from?: string; to?: string }): { from?: number; to?: number } {
-  const from = parseTime('from', q.from);
-  const to = parseTime('to', q.to);
+  const from = q.from === undefined ? undefined : parseTime('from', q.from);
+  const to = q.to === undefined ? undefined : parseTime('to', q.to);
   if (from !== undefined && to !== undefined && from >= to) throw badParameter('to', 'must be later than from');
   return { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
 }
@@ -76,7 +69,7 @@ export const deviceRoutes =
       async (request, reply) => {
         const device = await store.getDevice(request.params.id);
         if (!device) throw notFound(`no device "${request.params.id}"; ids look like gateway.device (GET /api/v1/devices lists them)`);
-        reply.header('etag', `"${device.version}"`);
+        reply.header('etag', etag(device.version));
         return deviceView(device);
       },
     );
@@ -95,27 +88,17 @@ export const deviceRoutes =
         },
       },
       async (request, reply) => {
-        const ifMatch = request.headers['if-match'];
-        const expected = typeof ifMatch === 'string' ? Number(ifMatch.replace(/^W\//, '').replaceAll('"', '')) : Number.NaN;
-        if (!Number.isInteger(expected)) {
-          throw new HttpError(
-            428,
-            'Precondition Required',
-            'send If-Match with the version you read (the ETag of GET /devices/{id}), so that two people cannot overwrite each other',
-          );
-        }
+        const expected = expectedVersion(request, '/devices/{id}');
         const { reason, ...patch } = request.body;
         const current = await store.getDevice(request.params.id);
         if (!current) throw notFound(`no device "${request.params.id}"`);
         // Rules across fields (AEM not for imaging or lasers, AEM needs its justification) on the device as it would be after the edit.
         const problem = programProblem(current.type, { ...current, ...patch });
         if (problem) throw badParameter(problem.field, problem.message);
-        const user = request.user as { sub: string; role: 'viewer' | 'technician' | 'clinician' | 'admin' };
-        const outcome = await store.updateDevice(request.params.id, patch, expected, user, reason);
+        const outcome = await store.updateDevice(request.params.id, patch, expected, actorOf(request), reason);
         if (!outcome.ok && outcome.reason === 'not_found') throw notFound(`no device "${request.params.id}"`);
-        if (!outcome.ok)
-          throw new HttpError(409, 'Conflict', `the device was changed meanwhile (now version ${outcome.current}); read it again and re-apply your edit`);
-        reply.header('etag', `"${outcome.device.version}"`);
+        if (!outcome.ok) throw staleVersion('device', outcome.current);
+        reply.header('etag', etag(outcome.device.version));
         return deviceView(outcome.device);
       },
     );

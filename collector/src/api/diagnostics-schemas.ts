@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DIAGNOSTIC_NAME_PATTERN } from '@medtel/shared';
+import { PageOf } from './schemas.js';
 
 /** Request and response schemas of the diagnostics routes (docs/diagnostics.md). */
 
@@ -54,13 +55,7 @@ export const Diagnostic = Type.Object(
   { $id: 'Diagnostic' },
 );
 
-export const DiagnosticList = Type.Object({
-  device: Type.String(),
-  items: Type.Array(Type.Ref(Diagnostic)),
-  total: Type.Integer(),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
-});
+export const DiagnosticList = PageOf(Type.Ref(Diagnostic), { device: Type.String() });
 
 export type DiagnosticRequestBody = Static<typeof DiagnosticRequestBody>;
 export type DiagnosticParams = Static<typeof DiagnosticParams>;

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { DiagnosticsError, type DiagnosticsService } from '../diagnostics/service.js';
 import type { DiagnosticRecord } from '../store/diagnostics-store.js';
-import type { Actor } from '../store/store.js';
+import { actorOf } from '../auth/plugin.js';
 import { DiagnosticList, DiagnosticListQuery, DiagnosticParams, DiagnosticRequestBody } from './diagnostics-schemas.js';
 import { HttpError, notFound } from './errors.js';
 import { DeviceParams, ErrorBody } from './schemas.js';
-
-const iso = (ms: number) => new Date(ms).toISOString();
+import { iso } from './times.js';
 
 export function diagnosticView(d: DiagnosticRecord) {
   return {
@@ -54,7 +53,7 @@ export const diagnosticsRoutes =
             ...(args ? { args } : {}),
             ...(reason ? { reason } : {}),
             ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}),
-            actor: request.user as Actor,
+            actor: actorOf(request),
           });
           reply.code(202).header('location', `/api/v1/diagnostics/${record.requestId}`);
           return diagnosticView(record);

@@ -4,7 +4,7 @@ import { addDays } from '../htm/calendar.js';
 import type { SiteCalendar } from '../htm/pm-schedule.js';
 import type { Store } from '../store/store.js';
 import { badParameter } from './errors.js';
-import { iso, parseTime } from './htm-http.js';
+import { iso, parseTime } from './times.js';
 import { ErrorBody } from './schemas.js';
 
 const Query = Type.Object(
@@ -31,12 +31,7 @@ const KpiBody = Type.Object({
   to: Type.String({ format: 'date-time' }),
   timeZone: Type.String(),
   preventiveMaintenance: Type.Object({
-    due: Type.Integer(),
-    onTime: Type.Integer(),
-    early: Type.Integer(),
-    late: Type.Integer(),
-    missed: Type.Integer(),
-    onTimePercent: Pct,
+    ...Tally.properties,
     incomplete: Type.Integer({ description: 'closed incomplete (unable to locate, in use, deferred); not counted in due' }),
     byRisk: Type.Object({ lifeSupport: Tally, highRisk: Tally, other: Tally }),
   }),

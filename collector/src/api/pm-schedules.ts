@@ -5,8 +5,11 @@ import { PM_FREQUENCIES } from '../htm/pm-schedule.js';
 import type { PmSchedule } from '../store/htm-store.js';
 import type { Store } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
-import { actorOf, expectedVersion, iso, isoOrNull, parseTime, refusalError } from './htm-http.js';
-import { ErrorBody } from './schemas.js';
+import { actorOf } from '../auth/plugin.js';
+import { changed } from './htm-http.js';
+import { etag, expectedVersion } from './http-conditions.js';
+import { iso, isoOrNull, parseTime } from './times.js';
+import { ErrorBody, PageOf, PageQuery } from './schemas.js';
 
 const strict = { additionalProperties: false } as const;
 const Frequency = Type.Union(PM_FREQUENCIES.map((f) => Type.Literal(f)));
@@ -39,8 +42,7 @@ const ListQuery = Type.Object(
   {
     device: Type.Optional(Type.String({ maxLength: 200 })),
     dueWithin: Type.Optional(Type.String({ description: 'only active schedules whose window opens within this period (30d...), overdue ones included' })),
-    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    ...PageQuery,
   },
   strict,
 );
@@ -95,9 +97,7 @@ export const pmScheduleRoutes =
         const { reason, firstDueAt, ...rest } = request.body;
         const input = { ...rest, firstDueAt: parseTime('firstDueAt', firstDueAt) };
         const outcome = await store.htm.createSchedule(request.params.id, input, actorOf(request), reason);
-        if (!outcome.ok) throw refusalError(outcome, 'PM schedule');
-        reply.code(201).header('etag', `"${outcome.value.version}"`);
-        return view(outcome.value);
+        return view(changed(reply.code(201), outcome, 'PM schedule'));
       },
     );
 
@@ -109,7 +109,7 @@ export const pmScheduleRoutes =
           summary: 'PM schedules with their next due window; ?dueWithin=30d lists what is due soon or overdue',
           tags: ['maintenance'],
           querystring: ListQuery,
-          response: { 200: Type.Object({ items: Type.Array(Schedule), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }), 400: ErrorBody },
+          response: { 200: PageOf(Schedule), 400: ErrorBody },
         },
       },
       async (request) => {
@@ -140,7 +140,7 @@ export const pmScheduleRoutes =
       async (request, reply) => {
         const s = await store.htm.getSchedule(request.params.id, Date.now());
         if (!s) throw notFound(`no PM schedule ${request.params.id}`);
-        reply.header('etag', `"${s.version}"`);
+        reply.header('etag', etag(s.version));
         return view(s);
       },
     );
@@ -162,9 +162,7 @@ export const pmScheduleRoutes =
         const { reason, firstDueAt, ...rest } = request.body;
         const patch = { ...rest, ...(firstDueAt !== undefined ? { firstDueAt: parseTime('firstDueAt', firstDueAt) } : {}) };
         const outcome = await store.htm.updateSchedule(request.params.id, patch, version, actorOf(request), reason);
-        if (!outcome.ok) throw refusalError(outcome, 'PM schedule');
-        reply.header('etag', `"${outcome.value.version}"`);
-        return view(outcome.value);
+        return view(changed(reply, outcome, 'PM schedule'));
       },
     );
   };

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { AssetFieldsPatch, AssetFieldsResponse, AssetListFilters } from './asset-schemas.js';
 
 /** Response and parameter schemas of the HTTP API; the OpenAPI document is generated from them. */
@@ -15,6 +15,17 @@ export const ErrorBody = Type.Object(
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
+
+/** `limit` and `offset` of a paged list, to spread into its query schema. */
+export const PageQuery = {
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+};
+
+/** One page of a list: its items, how many match in all, the window asked for, and `extra` fields of that list. */
+export function PageOf<T extends TSchema, E extends TProperties = Record<never, never>>(item: T, extra: E = {} as E) {
+  return Type.Object({ items: Type.Array(item), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), ...extra });
+}
 const Iso = Type.String({ format: 'date-time' });
 
 export const MetricInfo = Type.Object({
@@ -60,7 +71,7 @@ export const Device = Type.Object(
   { $id: 'Device' },
 );
 
-export const DeviceList = Type.Object({ items: Type.Array(Type.Ref(Device)), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+export const DeviceList = PageOf(Type.Ref(Device));
 
 export const TelemetryReading = Type.Object({
   t: Iso,
@@ -136,8 +147,7 @@ export const DeviceListQuery = Type.Object(
     type: Type.Optional(Type.String({ maxLength: 64 })),
     status: Type.Optional(Type.Union([Type.Literal('connected'), Type.Literal('unreachable'), Type.Literal('error')])),
     ...AssetListFilters,
-    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    ...PageQuery,
   },
   strict,
 );

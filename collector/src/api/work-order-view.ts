@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { WorkOrder } from '../store/htm-store.js';
-import { iso, isoOrNull } from './htm-http.js';
+import { iso, isoOrNull } from './times.js';
 
 /** The work order as the API shows it (times as ISO 8601), shared by the work-order and calibration routes. */
 

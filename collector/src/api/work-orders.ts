@@ -3,8 +3,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import { CAUSE_CODES, INCOMPLETE_REASONS, WORK_ORDER_STATES, WORK_ORDER_TYPES } from '../htm/work-order-rules.js';
 import type { Store } from '../store/store.js';
 import { badParameter, notFound } from './errors.js';
-import { actorOf, expectedVersion, notInFuture, parseTime, refusalError } from './htm-http.js';
-import { ErrorBody } from './schemas.js';
+import { actorOf } from '../auth/plugin.js';
+import { changed } from './htm-http.js';
+import { etag, expectedVersion } from './http-conditions.js';
+import { notInFuture, parseTime } from './times.js';
+import { ErrorBody, PageOf, PageQuery } from './schemas.js';
 import { WorkOrderSchema, workOrderView } from './work-order-view.js';
 
 const strict = { additionalProperties: false } as const;
@@ -57,8 +60,7 @@ const ListQuery = Type.Object(
     state: Type.Optional(literals(WORK_ORDER_STATES)),
     type: Type.Optional(literals(WORK_ORDER_TYPES)),
     device: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    ...PageQuery,
   },
   strict,
 );
@@ -94,9 +96,7 @@ export const workOrderRoutes =
           }
         }
         const outcome = await store.htm.createWorkOrder({ ...input, ...(opened !== undefined ? { openedAt: opened } : {}) }, actorOf(request), reason);
-        if (!outcome.ok) throw refusalError(outcome, 'work order');
-        reply.code(201).header('etag', `"${outcome.value.version}"`);
-        return workOrderView(outcome.value);
+        return workOrderView(changed(reply.code(201), outcome, 'work order'));
       },
     );
 
@@ -108,7 +108,7 @@ export const workOrderRoutes =
           summary: 'Work orders, newest first, filtered by state, type and device',
           tags: ['maintenance'],
           querystring: ListQuery,
-          response: { 200: Type.Object({ items: Type.Array(Ref), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }), 400: ErrorBody },
+          response: { 200: PageOf(Ref), 400: ErrorBody },
         },
       },
       async (request) => {
@@ -127,7 +127,7 @@ export const workOrderRoutes =
       async (request, reply) => {
         const wo = await store.htm.getWorkOrder(request.params.id);
         if (!wo) throw notFound(`no work order ${request.params.id}`);
-        reply.header('etag', `"${wo.version}"`);
+        reply.header('etag', etag(wo.version));
         return workOrderView(wo);
       },
     );
@@ -155,9 +155,7 @@ export const workOrderRoutes =
           actorOf(request),
           reason,
         );
-        if (!outcome.ok) throw refusalError(outcome, 'work order');
-        reply.header('etag', `"${outcome.value.version}"`);
-        return workOrderView(outcome.value);
+        return workOrderView(changed(reply, outcome, 'work order'));
       },
     );
 
@@ -177,9 +175,7 @@ export const workOrderRoutes =
         const { where, at, note } = request.body;
         const when = at === undefined ? Date.now() : notInFuture('at', parseTime('at', at));
         const outcome = await store.htm.logSearch(request.params.id, { where, at: when, note: note ?? null }, actorOf(request));
-        if (!outcome.ok) throw refusalError(outcome, 'work order');
-        reply.code(201).header('etag', `"${outcome.value.version}"`);
-        return workOrderView(outcome.value);
+        return workOrderView(changed(reply.code(201), outcome, 'work order'));
       },
     );
   };

@@ -100,6 +100,12 @@ export function requireUser(request: FastifyRequest): AuthUser {
   return request.user;
 }
 
+/** Who to name in the audit trail for a request: the caller's sub and role. */
+export function actorOf(request: FastifyRequest): Pick<AuthUser, 'sub' | 'role'> {
+  const { sub, role } = requireUser(request);
+  return { sub, role };
+}
+
 /** The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750), or null. */
 function bearerToken(header: string): string | null {
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);

@@ -1,3 +1,5 @@
+import type { AssetFields } from '../store/device-asset.js';
+
 /**
  * Rules on a device's maintenance-program fields that a schema alone cannot
  * express (HTM-NOTES 1): CMS requires the manufacturer's schedule for imaging
@@ -14,14 +16,8 @@ export function mustFollowManufacturer(deviceType: string | null): boolean {
   return deviceType !== null && OEM_ONLY.test(deviceType);
 }
 
-export interface ProgramFields {
-  highRisk: boolean;
-  lifeSupport: boolean;
-  scheduleSource: 'manufacturer' | 'aem';
-  aemReason: string | null;
-  aemRiskFactors: string[] | null;
-  aemApprover: string | null;
-}
+/** The fields of a device's maintenance program that must agree with each other. */
+export type ProgramFields = Pick<AssetFields, 'highRisk' | 'lifeSupport' | 'scheduleSource' | 'aemReason' | 'aemRiskFactors' | 'aemApprover'>;
 
 /** The first problem with the device's fields after an edit, naming the field; null if none. */
 export function programProblem(deviceType: string | null, f: ProgramFields): { field: string; message: string } | null {

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, validateConfig } from '@medtel/shared';
 import type { ResolvedProfile } from '../../profiles/load.js';
+import { within } from '../config-labels.js';
 import { prepareModbusDiagnostics, type ModbusDiagnostic } from './diagnostics.js';
 import { RegisterReadSchema } from './register-schema.js';
 import type { RegisterPoint, RegisterType, WordOrder } from './registers.js';
@@ -44,20 +45,6 @@ function toPoint(key: string, read: unknown, file: string): RegisterPoint {
   const r = validateConfig(read, file, RegisterReadSchema);
   if (r.type === 'string' && r.length === undefined) throw new ConfigError(`${file}: length: missing; a string needs its length in characters`, file, 'length');
   return { key, table: r.table, address: r.address, type: r.type as RegisterType, ...(r.length ? { length: r.length } : {}) };
-}
-
-/** Re-labels a nested validation error so it names the field inside its file. */
-export function within<T>(fn: () => T, file: string, prefix: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof ConfigError && err.message.startsWith(`${file}: `)) {
-      const rest = err.message.slice(file.length + 2);
-      const nested = rest.startsWith('(top level)') ? rest.slice('(top level)'.length) : `.${rest}`;
-      throw new ConfigError(`${file}: ${prefix}${nested}`, file, prefix);
-    }
-    throw err;
-  }
 }
 
 export function prepareModbusTcp(connection: unknown, profile: ResolvedProfile, where: { configFile: string; field: string }): PreparedModbus {

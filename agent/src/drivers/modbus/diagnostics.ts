@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, DURATION_PATTERN, parseDuration, validateConfig } from '@medtel/shared';
 import type { ResolvedProfile } from '../../profiles/load.js';
+import { within } from '../config-labels.js';
 import type { DiagnosticOutcome } from '../types.js';
 import { RegisterReadSchema } from './register-schema.js';
 import { registerCount, type RegisterPoint } from './registers.js';
@@ -88,7 +89,7 @@ export function prepareModbusDiagnostics(profile: ResolvedProfile, metricPoints:
   const out = new Map<string, ModbusDiagnostic>();
   profile.diagnostics.forEach((test, i) => {
     const field = `diagnostics[${i}].run`;
-    const run = relabel(() => validateConfig(test.run, file, ModbusDiagnosticRunSchema), file, field);
+    const run = within(() => validateConfig(test.run, file, ModbusDiagnosticRunSchema), file, field);
     if (!run.start && !run.result) {
       throw new ConfigError(`${file}: ${field}: give a start write, a result read, or both`, file, field);
     }
@@ -123,19 +124,6 @@ export function prepareModbusDiagnostics(profile: ResolvedProfile, metricPoints:
     });
   });
   return out;
-}
-
-function relabel<T>(fn: () => T, file: string, prefix: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof ConfigError && err.message.startsWith(`${file}: `)) {
-      const rest = err.message.slice(file.length + 2);
-      const nested = rest.startsWith('(top level)') ? rest.slice('(top level)'.length) : `.${rest}`;
-      throw new ConfigError(`${file}: ${prefix}${nested}`, file, prefix);
-    }
-    throw err;
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

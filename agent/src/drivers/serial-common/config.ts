@@ -2,7 +2,7 @@ import { Type, type Static, type TObject, type TProperties, type TSchema } from 
 import { ConfigError, validateConfig } from '@medtel/shared';
 import type { ResolvedProfile } from '../../profiles/load.js';
 import { SerialLineFields, type SerialEndpoint, toEndpoint } from '../../transports/serial/index.js';
-import { within } from '../modbus/config.js';
+import { within } from '../config-labels.js';
 
 const strict = { additionalProperties: false } as const;
 

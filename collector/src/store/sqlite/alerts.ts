@@ -12,6 +12,7 @@ import type {
   SystemAlertPatch,
 } from '../alert-store.js';
 import type { Actor } from '../store.js';
+import { selectPage, where } from './paged.js';
 
 type Row = Record<string, unknown>;
 
@@ -187,25 +188,15 @@ export class SqliteAlertStore implements AlertStore {
   }
 
   async listAlerts(q: AlertQuery): Promise<{ items: AlertRecord[]; total: number }> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.state === 'open') where.push("state != 'resolved'");
-    else if (q.state) {
-      where.push('state = ?');
-      args.push(q.state);
-    }
-    for (const [column, value] of [
-      ['device_id', q.device],
-      ['priority', q.priority],
-      ['source', q.source],
-    ] as const) {
-      if (value === undefined) continue;
-      where.push(`${column} = ?`);
-      args.push(value);
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM alerts ${clause}`).get(...args) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT * FROM alerts ${clause} ORDER BY raised_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset) as Row[];
+    const filter = where([
+      // open: active or acknowledged
+      ['state != ?', q.state === 'open' ? 'resolved' : undefined],
+      ['state = ?', q.state === 'open' || !q.state ? undefined : q.state],
+      ['device_id = ?', q.device],
+      ['priority = ?', q.priority],
+      ['source = ?', q.source],
+    ]);
+    const { rows, total } = selectPage(this.db, { from: 'alerts', where: filter, orderBy: 'raised_at DESC, id DESC', limit: q.limit, offset: q.offset });
     return { items: rows.map(toAlert), total };
   }
 

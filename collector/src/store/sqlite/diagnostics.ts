@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { DiagnosticRecord, DiagnosticResult, DiagnosticsStore, NewDiagnosticRequest } from '../diagnostics-store.js';
 import type { Actor } from '../store.js';
+import { selectPage, where } from './paged.js';
 
 type Row = Record<string, unknown>;
 
@@ -80,10 +81,14 @@ export class SqliteDiagnostics implements DiagnosticsStore {
   }
 
   async listForDevice(deviceId: string, q: { limit: number; offset: number }): Promise<{ items: DiagnosticRecord[]; total: number }> {
-    const total = (this.db.prepare('SELECT count(*) AS n FROM diagnostics WHERE device_id = ?').get(deviceId) as { n: number }).n;
-    const rows = this.db
-      .prepare('SELECT * FROM diagnostics WHERE device_id = ? ORDER BY requested_at DESC, rowid DESC LIMIT ? OFFSET ?')
-      .all(deviceId, q.limit, q.offset) as Row[];
+    const filter = where([['device_id = ?', deviceId]]);
+    const { rows, total } = selectPage(this.db, {
+      from: 'diagnostics',
+      where: filter,
+      orderBy: 'requested_at DESC, rowid DESC',
+      limit: q.limit,
+      offset: q.offset,
+    });
     return { items: rows.map(toRecord), total };
   }
 

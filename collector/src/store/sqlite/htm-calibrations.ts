@@ -6,6 +6,7 @@ import type { SiteCalendar } from '../../htm/pm-schedule.js';
 import type { CalibrationDue, CalibrationInput, CalibrationRecord, HtmOutcome, ImpactSummary, ModelInterval, WorkOrder } from '../htm-store.js';
 import type { Actor } from '../store.js';
 import { type Row, toCalibration } from './htm-rows.js';
+import { selectPage, where } from './paged.js';
 import type { SqliteWorkOrders } from './htm-work-orders.js';
 
 /**
@@ -161,10 +162,8 @@ export class SqliteCalibrations {
   }
 
   list(deviceId: string, page: { limit: number; offset: number }): { items: CalibrationRecord[]; total: number } {
-    const total = (this.db.prepare('SELECT count(*) AS n FROM calibrations WHERE device_id = ?').get(deviceId) as { n: number }).n;
-    const rows = this.db
-      .prepare('SELECT * FROM calibrations WHERE device_id = ? ORDER BY performed_at DESC, id DESC LIMIT ? OFFSET ?')
-      .all(deviceId, page.limit, page.offset) as Row[];
+    const filter = where([['device_id = ?', deviceId]]);
+    const { rows, total } = selectPage(this.db, { from: 'calibrations', where: filter, orderBy: 'performed_at DESC, id DESC', ...page });
     return { items: rows.map(toCalibration), total };
   }
 

@@ -1,6 +1,6 @@
-import type { Completion, PmFrequency } from '../../htm/pm-schedule.js';
+import type { Completion, DueWindow, PmFrequency } from '../../htm/pm-schedule.js';
 import type { CauseCode, IncompleteReason, WorkOrderState, WorkOrderType } from '../../htm/work-order-rules.js';
-import type { CalibrationRecord, WorkOrder } from '../htm-store.js';
+import type { CalibrationRecord, PmSchedule, WorkOrder } from '../htm-store.js';
 
 /** Row shapes of the HTM tables and their mapping to records (JSON columns parsed, flags as booleans). */
 
@@ -33,18 +33,8 @@ export function toCalibration(r: Row): CalibrationRecord {
   };
 }
 
-export interface ScheduleRow {
-  id: number;
-  deviceId: string;
-  task: string;
-  frequency: PmFrequency;
-  years: number | null;
-  firstDueAt: number;
-  lastCompletedAt: number | null;
-  active: boolean;
-  createdAt: number;
-  version: number;
-}
+/** A schedule as stored: without its due window and overdue flag, which depend on the clock. */
+export type ScheduleRow = Omit<PmSchedule, 'overdue' | keyof DueWindow>;
 
 export function toScheduleRow(r: Row): ScheduleRow {
   return {

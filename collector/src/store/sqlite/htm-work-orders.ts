@@ -6,6 +6,7 @@ import type { HtmOutcome, ImpactSummary, WorkOrder, WorkOrderInput, WorkOrderPat
 import type { Actor } from '../store.js';
 import { by } from './htm-calibrations.js';
 import { type Row, toWorkOrder } from './htm-rows.js';
+import { selectPage, where } from './paged.js';
 import type { SqliteSchedules } from './htm-schedules.js';
 
 const invalid = (status: 400 | 409, field: string, message: string) => ({ ok: false as const, reason: 'invalid' as const, status, field, message });
@@ -68,20 +69,12 @@ export class SqliteWorkOrders {
   }
 
   list(q: WorkOrderQuery): { items: WorkOrder[]; total: number } {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    for (const [column, value] of [
-      ['state', q.state],
-      ['type', q.type],
-      ['device_id', q.device],
-    ] as const) {
-      if (value === undefined) continue;
-      where.push(`${column} = ?`);
-      args.push(value);
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM work_orders ${clause}`).get(...args) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT * FROM work_orders ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset) as Row[];
+    const filter = where([
+      ['state = ?', q.state],
+      ['type = ?', q.type],
+      ['device_id = ?', q.device],
+    ]);
+    const { rows, total } = selectPage(this.db, { from: 'work_orders', where: filter, orderBy: 'id DESC', limit: q.limit, offset: q.offset });
     return { items: rows.map(toWorkOrder), total };
   }
 

@@ -26,6 +26,7 @@ import { SqliteAlertStore } from './alerts.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
 import { TelemetryTables } from './telemetry.js';
+import { selectPage, where } from './paged.js';
 
 /** Quarantined payloads are kept up to this size (enough to diagnose, bounded on disk). */
 const QUARANTINE_KEEP_BYTES = 64 * 1024;
@@ -191,21 +192,26 @@ export class SqliteStore implements Store {
   }
 
   async listDevices(q: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }> {
-    const { sql, args } = conditions([
-      ['d.gateway = ?', q.gateway],
-      ['d.type = ?', q.type],
-      ['d.status = ?', q.status],
-      ['d.lifecycle = ?', q.lifecycle],
-      ['d.location = ?', q.location],
-      ['d.department = ?', q.department],
+    // An empty filter (`?gateway=`) filters nothing.
+    const given = (value: string | undefined) => (value === '' ? undefined : value);
+    const filter = where([
+      ['d.gateway = ?', given(q.gateway)],
+      ['d.type = ?', given(q.type)],
+      ['d.status = ?', given(q.status)],
+      ['d.lifecycle = ?', given(q.lifecycle)],
+      ['d.location = ?', given(q.location)],
+      ['d.department = ?', given(q.department)],
       ['d.high_risk = ?', q.highRisk === undefined ? undefined : Number(q.highRisk)],
       ['d.life_support = ?', q.lifeSupport === undefined ? undefined : Number(q.lifeSupport)],
     ]);
-    const clause = sql ? `WHERE ${sql}` : '';
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM devices d ${clause}`).get(...args) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway ${clause} ORDER BY d.id LIMIT ? OFFSET ?`)
-      .all(...args, q.limit, q.offset) as Row[];
+    const { rows, total } = selectPage(this.db, {
+      columns: 'd.*, g.state AS gateway_state',
+      from: 'devices d LEFT JOIN gateways g ON g.id = d.gateway',
+      where: filter,
+      orderBy: 'd.id',
+      limit: q.limit,
+      offset: q.offset,
+    });
     return { items: rows.map(toDevice), total };
   }
 
@@ -310,11 +316,6 @@ export class SqliteStore implements Store {
 }
 
 /** AND-joins the conditions whose value is given; returns the SQL and its arguments in order. */
-function conditions(parts: Array<[string, unknown]>): { sql: string; args: unknown[] } {
-  const given = parts.filter(([, value]) => value !== undefined && value !== '');
-  return { sql: given.map(([cond]) => cond).join(' AND '), args: given.map(([, value]) => value) };
-}
-
 const same = (column: string) => ({ column, encode: (v: unknown) => v ?? null, decode: (r: unknown) => r ?? null });
 
 /** Every field PATCH /devices/{id} may change, with its column. */
