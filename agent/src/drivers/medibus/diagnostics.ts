@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, validateConfig } from '@medtel/shared';
 import type { ResolvedProfile } from '../../profiles/load.js';
-import { within } from '../modbus/config.js';
+import { within } from '../config-labels.js';
 import type { DiagnosticOutcome } from '../types.js';
 import { Command, type MedibusFrame } from './frame.js';
 import { type AlarmRecord, parseAlarms, parseDeviceId, parseValues, RecordError } from './records.js';
