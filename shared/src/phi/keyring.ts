@@ -198,7 +198,8 @@ export class Keyring {
 
   private count(kid: string): void {
     if (this.o.countUsage === false) return;
-    const u = (this.usage[kid] ??= { count: 0, reserved: 0 });
+    this.usage[kid] ??= { count: 0, reserved: 0 };
+    const u = this.usage[kid];
     u.count += 1;
     if (u.count > u.reserved) {
       u.reserved = u.count + USAGE_BLOCK;
