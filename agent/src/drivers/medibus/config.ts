@@ -14,7 +14,7 @@ export const MedibusConnectionSchema = serialConnectionSchema('medibus', {
 /** Where a metric sits in the protocol: which request answers it, and its record code. */
 export const MedibusReadSchema = Type.Object(
   {
-    request: Type.Union([Type.Literal('measured'), Type.Literal('settings'), Type.Literal('alarms')]),
+    request: Type.Union([Type.Literal('measured'), Type.Literal('settings'), Type.Literal('alarms'), Type.Literal('patient')]),
     code: Hex2,
     /** Measured ratio of two records (I:E = code / per). */
     per: Type.Optional(Hex2),
