@@ -32,6 +32,6 @@ export interface PreparedEcg {
 
 export function prepareEcg(connection: unknown, profile: ResolvedProfile, where: { configFile: string; field: string }): PreparedEcg {
   const prepared = prepareSerialConnection(EcgConnectionSchema, connection, profile, 'medtel-ecg', where);
-  const reads = profileReads(profile, EcgReadSchema, EcgIdentityReadSchema);
+  const reads = profileReads(profile, EcgReadSchema, EcgIdentityReadSchema, (read) => 'patient' in read);
   return { ...prepared, metrics: reads.metrics, identity: reads.identity as PreparedEcg['identity'] };
 }

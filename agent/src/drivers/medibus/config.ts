@@ -38,6 +38,6 @@ export interface PreparedMedibus {
 
 export function prepareMedibus(connection: unknown, profile: ResolvedProfile, where: { configFile: string; field: string }): PreparedMedibus {
   const prepared = prepareSerialConnection(MedibusConnectionSchema, connection, profile, 'medibus', where);
-  const reads = profileReads(profile, MedibusReadSchema, MedibusIdentityReadSchema);
+  const reads = profileReads(profile, MedibusReadSchema, MedibusIdentityReadSchema, (read) => read.request === 'patient');
   return { ...prepared, metrics: reads.metrics, identity: reads.identity as PreparedMedibus['identity'] };
 }
