@@ -289,6 +289,8 @@ describe('PHI end to end: sealed on the gateway, pseudonymous in the collector, 
       { where: 'MQTT traffic (both directions)', bytes: proxy.bytes() },
       { where: 'agent log', bytes: Buffer.from(agent.output() + before.agent) },
       { where: 'collector log', bytes: Buffer.from(collector.output() + before.collector) },
+      // The simulators are the devices (they hold the patients) but they log no patient field either.
+      ...sims.map((s, i) => ({ where: `simulator ${i} log`, bytes: Buffer.from(s.output()) })),
     ];
     // The checks must have something to check: the outbox and the store hold data, the traffic is real.
     expect(haystacks.some((h) => h.where.endsWith('outbox.db'))).toBe(true);
