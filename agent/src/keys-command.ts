@@ -37,9 +37,10 @@ export function keysList(file: string, json: boolean): string {
   const keys = Keyring.load(file, { countUsage: false }).list();
   if (json) return JSON.stringify(keys, null, 2);
   const rows = keys.map(
-    (k) => `${k.active ? '*' : ' '} ${k.kid.padEnd(18)} created ${k.created}${k.retired ? `  retired ${k.retired}` : ''}  sealed ~${k.sealed}`,
+    (k) => `${k.active ? '*' : ' '} ${k.kid.padEnd(18)} created ${k.created}${k.retired ? `  retired ${k.retired}` : ''}  sealed <= ${k.sealed}`,
   );
-  return [`${file}: ${keys.length} key${keys.length === 1 ? '' : 's'} (* = active; sealed = encryptions counted on this host, of at most 2^32)`, ...rows].join(
-    '\n',
-  );
+  return [
+    `${file}: ${keys.length} key${keys.length === 1 ? '' : 's'} (* = active; sealed = encryptions on this host, an upper bound counted in blocks of 10,000; GCM allows 2^32 per key)`,
+    ...rows,
+  ].join('\n');
 }
