@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, KeyringError, MEDTEL_VERSION, stopOnSignals, parseDuration } from '@medtel/shared';
+import { ConfigError, Keyring, KeyringError, MEDTEL_VERSION, stopOnSignals, parseDuration } from '@medtel/shared';
 import { Agent, planDevices } from './agent.js';
 import { loadAgentConfig } from './config.js';
 import { keyringFile, keysInit, keysList, keysRotate } from './keys-command.js';
@@ -47,7 +47,10 @@ program
     try {
       const config = loadAgentConfig(opts.config);
       const devices = planDevices(config, opts.config);
-      process.stdout.write(`${opts.config}: ok (${devices.length} device${devices.length === 1 ? '' : 's'})\n`);
+      // The keyring too: a mode others can read is refused here rather than at the service's start.
+      const keyring = config.phi ? Keyring.load(keyringFile({ config: opts.config }), { countUsage: false }) : undefined;
+      const phi = keyring ? `, PHI keyring ok, active key ${keyring.activeKid}` : '';
+      process.stdout.write(`${opts.config}: ok (${devices.length} device${devices.length === 1 ? '' : 's'}${phi})\n`);
     } catch (err) {
       fail(err);
     }
