@@ -16,9 +16,10 @@ import { printReport, writeJsonReport } from './lib/report.mjs';
 import { drain } from './scenarios/drain.mjs';
 import { ecg } from './scenarios/ecg.mjs';
 import { ingest } from './scenarios/ingest.mjs';
+import { phi } from './scenarios/phi.mjs';
 
 /** In the order they run without --scenario. */
-const SCENARIOS = [ingest, drain, ecg];
+const SCENARIOS = [ingest, drain, ecg, phi];
 
 installCleanup();
 

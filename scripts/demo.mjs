@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSecret, hashSecret, issueToken, loadOrCreateSigningKey } from '@medtel/collector';
+import { initKeyring } from '@medtel/shared';
 import { seedDemo } from './demo-seed.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -100,13 +101,15 @@ async function main() {
   };
   const secret = generateSecret();
   writeFileSync(join(dir, 'gateway.secret'), `${secret}\n`, { mode: 0o600 });
+  // The gateway's PHI keyring: the simulated devices carry synthetic patients, sealed by the agent (docs/phi.md).
+  initKeyring(join(dir, 'keyring.json'));
   writeFileSync(
     join(dir, 'collector.yaml'),
     `# written by npm run demo\nmqtt: { host: 127.0.0.1, port: ${ports.mqtt} }\nhttp: { host: 127.0.0.1, port: ${ports.http} }\nstore: { path: ./data/collector.db }\nauth: { keyFile: ./data/token-signing.key }\nalerts: { calibrationCheckEvery: 5s }\ngateways:\n  - id: gw-demo\n    secretHash: "${await hashSecret(secret)}"\n`,
   );
   writeFileSync(
     join(dir, 'agent.yaml'),
-    `# written by npm run demo\ngateway: { id: gw-demo, site: demo-hospital }\ncollector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret }\nstateDir: ./data/agent\nhttp: { port: ${ports.agent} }\ndevices:\n  - id: pump-1\n    profile: medtel-mt-lvp-100\n    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${ports.modbus}, unitId: 1 }\n    pollInterval: 1s\n` +
+    `# written by npm run demo\ngateway: { id: gw-demo, site: demo-hospital }\ncollector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret }\nstateDir: ./data/agent\nhttp: { port: ${ports.agent} }\nphi: { keyring: keyring.json }\ndevices:\n  - id: pump-1\n    profile: medtel-mt-lvp-100\n    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${ports.modbus}, unitId: 1 }\n    pollInterval: 1s\n` +
       `  - id: vent-1\n    profile: medtel-mt-vent-500\n    connection: { protocol: medibus, path: "tcp://127.0.0.1:${ports.vent}" }\n    pollInterval: 1s\n` +
       `  - id: ecg-1\n    profile: medtel-mt-ecg-12\n    connection: { protocol: medtel-ecg, path: "tcp://127.0.0.1:${ports.ecg}" }\n` +
       `  - id: xray-1\n    profile: medtel-mt-xr-80\n    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xray}", unitId: 1 }\n    pollInterval: 1s\n` +
@@ -131,6 +134,10 @@ async function main() {
       '60s',
       '--occlusion-duration',
       '30s',
+      '--patient-seed',
+      '42',
+      '--patient-stay',
+      '10m',
     ],
     /pump simulator listening/,
   );
@@ -138,13 +145,27 @@ async function main() {
   await start(
     'ventilator-sim',
     'simulators',
-    ['ventilator', '--tcp', `127.0.0.1:${ports.vent}`, '--serial', 'DEMO-VENT-1', '--scenario', 'apnea', '--scenario-after', '45s', '--scenario-for', '20s'],
+    [
+      'ventilator',
+      '--tcp',
+      `127.0.0.1:${ports.vent}`,
+      '--serial',
+      'DEMO-VENT-1',
+      '--scenario',
+      'apnea',
+      '--scenario-after',
+      '45s',
+      '--scenario-for',
+      '20s',
+      '--patient-seed',
+      '43',
+    ],
     /simulator listening/,
   );
   await start(
     'ecg-sim',
     'simulators',
-    ['ecg', '--tcp', `127.0.0.1:${ports.ecg}`, '--serial', 'DEMO-ECG-1', '--leads', '3', '--rate', '250'],
+    ['ecg', '--tcp', `127.0.0.1:${ports.ecg}`, '--serial', 'DEMO-ECG-1', '--leads', '3', '--rate', '250', '--patient-seed', '44'],
     /simulator listening/,
   );
   await start('xray-sim', 'simulators', ['xray', '--tcp', `127.0.0.1:${ports.xray}`, '--units', '1,2'], /simulator listening/);
@@ -179,6 +200,10 @@ async function main() {
   say('               (pressure rises, device alarm and a pressure-rule alert) and clears 30 s later.');
   say('  Serial:      vent-1 (apnea alarm after 45 s), ecg-1 (3 leads at 250 Hz + numerics), xray-1 and xray-2 (one RTU line)');
   say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/devices/gw-demo.ecg-1/telemetry?metric=heart_rate&limit=5'`);
+  say('  Patients:    synthetic, sealed on the gateway; the collector sees pseudonyms only (docs/phi.md):');
+  say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/subjects'`);
+  say('               medtel-collector phi open -c .demo/collector.yaml --keyring .demo/keyring.json \\');
+  say('                 --device gw-demo.pump-1 --reason "demo" --actor you   (audited)');
   say('');
   say('Press Ctrl-C to stop.');
 }

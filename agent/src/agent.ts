@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError, MEDTEL_VERSION, createLogger, parseDuration, parseSize, type Logger } from '@medtel/shared';
+import { ConfigError, Keyring, MEDTEL_VERSION, createLogger, parseDuration, parseSize, type Logger } from '@medtel/shared';
 import { CommandLog } from './command-log.js';
 import { CommandHandler } from './commands.js';
 import type { AgentConfig } from './config.js';
@@ -102,6 +102,11 @@ export class Agent {
     const planned = planDevices(config, configFile);
     const secret = readSecret(config, configFile);
     const stateDir = resolve(dirname(resolve(configFile)), config.stateDir);
+    const keyring = config.phi
+      ? Keyring.load(resolve(dirname(resolve(configFile)), config.phi.keyring), {
+          onWarn: (message, kid, count) => this.logger.warn({ kid, sealed: count }, message),
+        })
+      : undefined;
     this.outbox = Outbox.open(join(stateDir, 'outbox.db'), {
       site: config.gateway.site,
       gateway: config.gateway.id,
@@ -148,6 +153,7 @@ export class Agent {
           outbox: this.outbox,
           logger: this.logger,
           metrics: this.metrics,
+          ...(keyring ? { keyring } : {}),
         }),
     );
     this.commandLog = new CommandLog(join(stateDir, 'commands.db'));

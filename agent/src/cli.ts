@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, MEDTEL_VERSION, stopOnSignals, parseDuration } from '@medtel/shared';
+import { ConfigError, Keyring, KeyringError, MEDTEL_VERSION, stopOnSignals, parseDuration } from '@medtel/shared';
 import { Agent, planDevices } from './agent.js';
 import { loadAgentConfig } from './config.js';
+import { keyringFile, keysInit, keysList, keysRotate } from './keys-command.js';
 import { OutboxOpenError } from './outbox/index.js';
 import { outboxPeek, outboxPurge, outboxStats } from './outbox/commands.js';
 
 /** Errors a user can fix: one line, exit 2 for config, 1 otherwise; no stack trace. */
 function fail(err: unknown): never {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof KeyringError) {
     process.stderr.write(`medtel-agent: ${err.message}\n`);
     process.exit(2);
   }
@@ -46,7 +47,10 @@ program
     try {
       const config = loadAgentConfig(opts.config);
       const devices = planDevices(config, opts.config);
-      process.stdout.write(`${opts.config}: ok (${devices.length} device${devices.length === 1 ? '' : 's'})\n`);
+      // The keyring too: a mode others can read is refused here rather than at the service's start.
+      const keyring = config.phi ? Keyring.load(keyringFile({ config: opts.config }), { countUsage: false }) : undefined;
+      const phi = keyring ? `, PHI keyring ok, active key ${keyring.activeKid}` : '';
+      process.stdout.write(`${opts.config}: ok (${devices.length} device${devices.length === 1 ? '' : 's'}${phi})\n`);
     } catch (err) {
       fail(err);
     }
@@ -97,6 +101,43 @@ outbox
     }
     try {
       process.stdout.write(`${outboxPurge(loadAgentConfig(opts.config), opts.config, opts.olderThan)}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+const keys = program.command('keys').description("this gateway's PHI keyring: AES-256 keys by id and the site pseudonym key (docs/phi.md)");
+const keyringOptions = (cmd: Command) =>
+  cmd.option('--keyring <file>', 'keyring file').option('-c, --config <file>', 'agent config whose phi.keyring names the file');
+
+keyringOptions(keys.command('init').description('create a keyring (mode 0600) with a first key and a site pseudonym key; never overwrites')).action(
+  (opts: { keyring?: string; config?: string }) => {
+    try {
+      process.stdout.write(`${keysInit(keyringFile(opts))}
+`);
+    } catch (err) {
+      fail(err);
+    }
+  },
+);
+
+keyringOptions(keys.command('rotate').description('add a new active key; the old one is kept (retired) so old data stays openable')).action(
+  (opts: { keyring?: string; config?: string }) => {
+    try {
+      process.stdout.write(`${keysRotate(keyringFile(opts))}
+`);
+    } catch (err) {
+      fail(err);
+    }
+  },
+);
+
+keyringOptions(keys.command('list').description('key ids, dates, which is active, encryptions counted (no key material)'))
+  .option('--json', 'print JSON')
+  .action((opts: { keyring?: string; config?: string; json?: boolean }) => {
+    try {
+      process.stdout.write(`${keysList(keyringFile(opts), opts.json ?? false)}
+`);
     } catch (err) {
       fail(err);
     }

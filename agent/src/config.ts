@@ -75,6 +75,16 @@ export const AgentConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    /** Patient data (docs/phi.md): the keyring that seals fields profiles mark `phi:`. Without it they are dropped. */
+    phi: Type.Optional(
+      Type.Object(
+        {
+          /** Keyring file (JSON, mode 0600, owned by the agent's service user); relative to this config file. */
+          keyring: Type.String({ minLength: 1 }),
+        },
+        strict,
+      ),
+    ),
     devices: Type.Array(DeviceConfigSchema, { default: [] }),
   },
   strict,

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { topics, type DeviceBirthMessage, type DeviceStatus, type Logger } from '@medtel/shared';
+import { topics, type DeviceBirthMessage, type DeviceStatus, type Keyring, type Logger, type PhiRecord } from '@medtel/shared';
 import type {
   DataGap,
   DeviceSession,
@@ -24,7 +24,12 @@ export interface DeviceRunnerOptions {
   outbox: Outbox;
   logger: Logger;
   metrics: AgentMetrics;
+  /** Seals patient fields (profile metrics marked `phi:`); without it they are dropped, never sent in clear. */
+  keyring?: Keyring;
 }
+
+/** How often the record is sealed again while the same patient stays associated. */
+const RESEAL_MS = 10 * 60_000;
 
 export interface DeviceState {
   id: string;
@@ -47,6 +52,13 @@ export class DeviceRunner implements DeviceSink {
   private readonly profile: ResolvedProfile;
   readonly state: DeviceState;
   private birthSent: Partial<Record<IdentityField, string>> | undefined;
+  /** The associated patient (plain only in memory) and its pseudonym; undefined: none. */
+  private patient: { record: PhiRecord; subject: string } | undefined;
+  private patientKey = '';
+  /** The next data message carries the sealed record (after each admit or change). */
+  private sealPending = false;
+  private phiDropWarned = false;
+  private lastSealAt = 0;
 
   constructor(private readonly o: DeviceRunnerOptions) {
     this.profile = o.spec.profile;
@@ -112,6 +124,7 @@ export class DeviceRunner implements DeviceSink {
   }
 
   sample(sample: RawSample): void {
+    this.updatePatient(sample);
     this.state.lastSampleAt = sample.t;
     const readings = this.transform.readings(sample);
     const alarms = this.transform.alarms(sample);
@@ -122,8 +135,9 @@ export class DeviceRunner implements DeviceSink {
         topic: this.topic('data'),
         kind: 'data',
         device: this.o.spec.id,
-        body: { device: this.o.spec.id, clock: sample.clock, readings },
+        body: { device: this.o.spec.id, clock: sample.clock, readings, ...this.subjectField() },
         readings: { count: readings.length, from: Math.min(...times), to: Math.max(...times) },
+        ...this.sealField(),
       });
     }
     if (messages.length === 0) return;
@@ -148,8 +162,9 @@ export class DeviceRunner implements DeviceSink {
         topic: this.topic('data'),
         kind: 'data',
         device: this.o.spec.id,
-        body: { device: this.o.spec.id, clock: batch.clock, readings },
+        body: { device: this.o.spec.id, clock: batch.clock, readings, ...this.subjectField() },
         readings: { count: readings.length, from: (readings[0] as { t: number }).t, to: (readings.at(-1) as { t: number }).t },
+        ...this.sealField(),
       });
     }
     if (messages.length === 0) return;
@@ -172,6 +187,61 @@ export class DeviceRunner implements DeviceSink {
     ]);
   }
 
+  /**
+   * Tracks the patient the device shows. Plain fields stay in this object; what
+   * leaves is the subject id on every data message and, once per association,
+   * the sealed record. Logs say that the association changed, never who.
+   */
+  private updatePatient(sample: RawSample): void {
+    const p = this.transform.patient(sample);
+    if (p === undefined) return;
+    const key = p === null ? '' : JSON.stringify(p);
+    if (key === this.patientKey) return;
+    this.patientKey = key;
+    this.sealPending = false;
+    this.patient = undefined;
+    if (p === null) {
+      this.o.logger.info({ device: this.o.spec.id }, 'patient association ended (device shows no patient)');
+      return;
+    }
+    const keyring = this.o.keyring;
+    if (!keyring) {
+      this.o.metrics.phiDropped.inc({ device: this.o.spec.id });
+      if (!this.phiDropWarned) {
+        this.phiDropWarned = true;
+        this.o.logger.warn(
+          { device: this.o.spec.id },
+          'device shows a patient but no PHI keyring is configured (phi.keyring): patient fields are dropped; see docs/phi.md',
+        );
+      }
+      return;
+    }
+    this.patient = { record: p, subject: keyring.subject(p.mrn as string) };
+    this.sealPending = true;
+    this.o.logger.info({ device: this.o.spec.id }, 'patient association changed; the next data message carries the sealed record');
+  }
+
+  private subjectField(): { subject?: string } {
+    return this.patient ? { subject: this.patient.subject } : {};
+  }
+
+  private sealField(): Pick<OutboxMessage, 'seal'> {
+    const patient = this.patient;
+    const keyring = this.o.keyring;
+    if (!patient || !keyring) return {};
+    // Sealed again now and then, so a collector that lost a message (evicted as a gap) still gets the record.
+    if (!this.sealPending && Date.now() - this.lastSealAt < RESEAL_MS) return {};
+    this.sealPending = false;
+    this.lastSealAt = Date.now();
+    return {
+      seal: (seq) => {
+        const phi = keyring.seal(patient.record, { gateway: this.o.gateway, device: this.o.spec.id, seq });
+        this.o.metrics.phiSealed.inc({ kid: phi.kid });
+        return { phi };
+      },
+    };
+  }
+
   private birthMessage(identity: Partial<Record<IdentityField, string>>): OutboxMessage {
     const p = this.profile;
     const body: Omit<DeviceBirthMessage, 'v' | 'seq' | 'sentAt'> = {
@@ -184,7 +254,8 @@ export class DeviceRunner implements DeviceSink {
       ...(identity.firmware ? { firmware: identity.firmware } : {}),
       protocol: this.state.protocol,
       profile: p.profile,
-      metrics: [...p.descriptors.values()],
+      // Patient fields are not metrics of the device: not announced.
+      metrics: [...p.descriptors.values()].filter((d) => !p.phiFields.has(d.metric)),
       ...(this.diagnostics.length > 0 ? { diagnostics: this.diagnostics.map(({ timeoutMs: _t, ...d }) => d) } : {}),
     };
     return { topic: this.topic('birth'), kind: 'birth', device: this.o.spec.id, retain: true, body };

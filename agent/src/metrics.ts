@@ -49,6 +49,13 @@ export function createAgentMetrics(registry: Registry = createMetricsRegistry('a
       registers,
     }),
     deviceConnected: new Gauge({ name: 'medtel_agent_device_connected', help: '1 while the device answers, else 0', labelNames: ['device'], registers }),
+    phiSealed: new Counter({ name: 'medtel_agent_phi_sealed_total', help: 'PHI envelopes sealed (AES-256-GCM)', labelNames: ['kid'], registers }),
+    phiDropped: new Counter({
+      name: 'medtel_agent_phi_dropped_total',
+      help: 'Patient records read but not sent because no keyring is configured',
+      labelNames: ['device'],
+      registers,
+    }),
     readings: new Counter({ name: 'medtel_agent_readings_total', help: 'Readings written to the outbox', labelNames: ['device'], registers }),
     alarms: new Counter({ name: 'medtel_agent_alarms_total', help: 'Device alarm phases written to the outbox', labelNames: ['device', 'phase'], registers }),
     outboxRows: new Gauge({ name: 'medtel_agent_outbox_rows', help: 'Messages waiting in the outbox for a PUBACK', registers }),

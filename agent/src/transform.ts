@@ -1,4 +1,4 @@
-import type { AlarmMessage, MetricDescriptor, Reading } from '@medtel/shared';
+import type { AlarmMessage, MetricDescriptor, PhiRecord, Reading } from '@medtel/shared';
 import type { RawSample, RawValue } from './drivers/types.js';
 import type { ProfileAlarm, ProfileMetric } from './profiles/schema.js';
 import type { ResolvedProfile } from './profiles/load.js';
@@ -26,6 +26,7 @@ export class ProfileTransform {
   readings(sample: RawSample): Reading[] {
     const out: Reading[] = [];
     for (const metric of this.profile.metrics) {
+      if (metric.phi) continue; // patient identity: sealed, never a reading (see patient())
       const descriptor = this.profile.descriptors.get(metric.id) as MetricDescriptor;
       const raw = sample.values.get(metric.id);
       if (raw !== undefined) {
@@ -44,6 +45,25 @@ export class ProfileTransform {
     const descriptor = this.profile.descriptors.get(metricId);
     if (!metric || !descriptor) return [];
     return samples.map((raw, i) => ({ ...descriptor, t: Math.round(t0 + i * periodMs), value: this.convert(metric, raw), quality: 'good' as const }));
+  }
+
+  /**
+   * The patient record in this sample: undefined if the sample says nothing about
+   * the patient (e.g. an ECG numerics frame), null if the device shows no patient
+   * (blank fields: discharged), else the fields. Values never leave the agent in clear.
+   */
+  patient(sample: RawSample): PhiRecord | null | undefined {
+    let seen = false;
+    const record: PhiRecord = {};
+    for (const [metricId, field] of this.profile.phiFields) {
+      const raw = sample.values.get(metricId);
+      if (raw === undefined) continue;
+      seen = true;
+      const text = String(raw).trim();
+      if (text) record[field] = text;
+    }
+    if (!seen) return undefined;
+    return record.mrn ? record : null;
   }
 
   /** Alarm phases implied by this sample (start when a condition appears, end when it clears). */

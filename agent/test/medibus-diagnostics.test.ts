@@ -14,8 +14,8 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-/** Only these command bytes may reach a ventilator: ICC, NOP, device id, alarms, measured data, settings. */
-const READ_ONLY_COMMANDS = new Set([0x51, 0x30, 0x52, 0x27, 0x24, 0x29]);
+/** Only these command bytes may reach a ventilator: ICC, NOP, device id, alarms, measured data, settings, patient data (read-only too). */
+const READ_ONLY_COMMANDS = new Set([0x51, 0x30, 0x52, 0x27, 0x24, 0x29, 0x2d]);
 
 async function start(link: VentilatorSimulatorOptions['link'], path: string, o: Partial<VentilatorSimulatorOptions> = {}) {
   const sim = await startVentilatorSimulator({ serial: 'VT-2201', seed: 5, link, ...o });

@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, MEDTEL_VERSION, stopOnSignals } from '@medtel/shared';
+import { ConfigError, Keyring, KeyringError, MEDTEL_VERSION, stopOnSignals } from '@medtel/shared';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditLog, describeVerifyResult } from './audit/index.js';
 import { KeyFileError, ROLES, isRole, issueToken, loadOrCreateSigningKey, parseTtl } from './auth/index.js';
 import { startCollector } from './collector.js';
 import { loadCollectorConfig } from './config.js';
+import { PhiOpener } from './phi/opener.js';
 import { generateSecret, hashSecret } from './secrets.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
 
 function fail(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof KeyFileError) {
+  if (err instanceof ConfigError || err instanceof KeyFileError || err instanceof KeyringError) {
     process.stderr.write(`medtel-collector: ${err.message}\n`);
     process.exit(2);
   }
@@ -118,6 +122,46 @@ program
     db.close();
     process.stdout.write(`${describeVerifyResult(result)}\n`);
     process.exit(result.ok ? 0 : 1);
+  });
+
+program
+  .command('phi')
+  .description('sealed patient data (docs/phi.md)')
+  .command('open')
+  .description('open a sealed patient record with a keyring held here; the open is written to the audit trail first (for integration engines)')
+  .option('-c, --config <file>', 'collector config (YAML), for store.path')
+  .requiredOption('--keyring <file>', 'the PHI keyring (mode 0600)')
+  .option('--envelope <id>', 'envelope id (GET /api/v1/subjects lists them)')
+  .option('--device <id>', 'instead of --envelope: the newest envelope of this device')
+  .requiredOption('--reason <text>', 'why the identity is needed (audited)')
+  .requiredOption('--actor <name>', 'who is opening (audited, with the OS user)')
+  .action(async (opts: { config?: string; keyring: string; envelope?: string; device?: string; reason: string; actor: string }) => {
+    if ((opts.envelope === undefined) === (opts.device === undefined)) fail(new ConfigError('give --envelope <id> or --device <id>', 'command line'));
+    if (opts.envelope !== undefined && !/^[1-9]\d*$/.test(opts.envelope))
+      fail(new ConfigError(`--envelope: found "${opts.envelope}", expected an envelope id`, 'command line'));
+    let store: SqliteStore | undefined;
+    try {
+      const keyring = Keyring.load(resolve(opts.keyring), { countUsage: false });
+      store = new SqliteStore(loadCollectorConfig(opts.config).store.path);
+      let id = Number(opts.envelope);
+      if (opts.device !== undefined) {
+        const [latest] = await store.phi.subjects({ deviceId: opts.device, limit: 1 });
+        if (!latest?.envelopeId) throw new ConfigError(`--device: no sealed patient record for "${opts.device}"`, 'command line');
+        id = latest.envelopeId;
+      }
+      const result = await new PhiOpener(store.phi, keyring).open(id, { sub: `cli:${opts.actor} (${userInfo().username})`, role: 'system' }, opts.reason);
+      if (!result.ok) {
+        process.stderr.write(`medtel-collector: phi open: ${result.message}\n`);
+        process.exitCode = result.kind === 'failed' ? 1 : 2;
+        return;
+      }
+      const e = result.envelope;
+      process.stdout.write(`${JSON.stringify({ envelopeId: e.id, device: e.deviceId, subject: e.subject, kid: e.envelope.kid, patient: result.record })}\n`);
+    } catch (err) {
+      fail(err);
+    } finally {
+      await store?.close();
+    }
   });
 
 program.parseAsync(process.argv).catch(fail);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, createLogger, parseDuration, parseSize, type Logger } from '@medtel/shared';
+import { ConfigError, Keyring, createLogger, parseDuration, parseSize, type Logger } from '@medtel/shared';
 import { Alerting } from './alerts/alerting.js';
 import type { AlertService } from './alerts/alert-service.js';
 import { CalibrationOverdueAlerts } from './alerts/calibration-overdue.js';
@@ -9,6 +9,7 @@ import { startBroker, type BrokerHandle } from './broker/broker.js';
 import { siteCalendar, type CollectorConfig } from './config.js';
 import { DiagnosticsService } from './diagnostics/service.js';
 import { Ingestor } from './ingest/ingestor.js';
+import { PhiOpener } from './phi/opener.js';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -68,6 +69,9 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     // Before the API serves: overdue requests from before a restart are timed out first.
     diagnostics = new DiagnosticsService({ store, broker, ingestor, logger, defaultTimeoutMs, maxTimeoutMs });
     await diagnostics.start();
+    // Refused at start (mode, format) rather than at the first open. Open-only: nothing is sealed here.
+    const keyring = config.phi.keyring ? Keyring.load(config.phi.keyring, { countUsage: false }) : undefined;
+    if (keyring) logger.warn({ keyring: config.phi.keyring }, 'PHI keyring loaded: clinicians may open sealed patient records through the API (audited)');
     const verifier = new TokenVerifier({ localKey: await loadOrCreateSigningKey(config.auth.keyFile), oidc: config.auth.oidc ?? null });
     api = await buildApi({
       verifier,
@@ -76,6 +80,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       metrics,
       logger,
       diagnostics,
+      phiOpener: new PhiOpener(store.phi, keyring, metrics),
       alerting: {
         alerting,
         onStored: (listener) => ingestor.onStored(listener),

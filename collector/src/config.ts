@@ -101,6 +101,14 @@ export const CollectorConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    /** Opening sealed patient data through the API (docs/phi.md). Without a keyring the collector cannot open any. */
+    phi: Type.Object(
+      {
+        /** Keyring file (mode 0600); relative to this config file. Only on a collector the hospital runs and trusts with keys. */
+        keyring: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { ...strict, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(
@@ -123,6 +131,7 @@ export function loadCollectorConfig(file?: string): CollectorConfig {
   const config = checkTimeZone(loadConfigFile(file, CollectorConfigSchema), file);
   const base = dirname(resolve(file));
   config.store.path = config.store.path === ':memory:' ? config.store.path : resolve(base, config.store.path);
+  if (config.phi.keyring) config.phi.keyring = resolve(base, config.phi.keyring);
   config.auth.keyFile = resolve(base, config.auth.keyFile);
   return config;
 }

@@ -12,6 +12,12 @@ export function createCollectorMetrics(registry: Registry = createMetricsRegistr
       registers,
     }),
     readings: new Counter({ name: 'medtel_ingest_readings_total', help: 'Readings committed to the store', registers }),
+    phiOpens: new Counter({
+      name: 'medtel_phi_open_total',
+      help: 'Attempts to open PHI envelopes by outcome (opened, auth_failed, unknown_kid, malformed, unsupported_version)',
+      labelNames: ['outcome'],
+      registers,
+    }),
     quarantined: new Counter({
       name: 'medtel_ingest_quarantined_total',
       help: 'Payloads that failed validation, by topic kind',

@@ -52,6 +52,8 @@ const LEAST_ROLE: Record<string, Role> = {
   'PUT /api/v1/alert-rules/:id': 'technician',
   'DELETE /api/v1/alert-rules/:id': 'technician',
   'GET /api/v1/stream': 'viewer',
+  'GET /api/v1/subjects': 'viewer',
+  'POST /api/v1/phi/open': 'clinician',
 };
 
 type Collector = Awaited<ReturnType<typeof startTestCollector>>;

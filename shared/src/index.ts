@@ -9,3 +9,4 @@ export * from './metrics.js';
 export * from './backoff.js';
 export * from './mdc.js';
 export * from './version.js';
+export * from './phi/index.js';

@@ -2,6 +2,7 @@
 import { createLogger, MEDTEL_VERSION } from '@medtel/shared';
 import { Command, CommanderError } from 'commander';
 import { startPumpSimulator } from './pump.js';
+import { addPatientFlags, type PatientCliFlags, parsePatientFlags } from './patient-options.js';
 import { addSerialCommands } from './serial-commands.js';
 import { PUMP_CLI_DEFAULTS, type PumpCliFlags, parsePumpCliFlags, SCENARIOS, UsageError } from './pump-options.js';
 
@@ -29,8 +30,7 @@ const program = new Command(PROGRAM)
   .exitOverride()
   .showSuggestionAfterError(true);
 
-program
-  .command('pump')
+addPatientFlags(program.command('pump'))
   .description('Large-volume infusion pump MT-LVP-100 over Modbus TCP (docs/simulators/infusion-pump.md)')
   .option('--modbus-tcp <host:port>', 'listen for Modbus TCP here (required), e.g. 127.0.0.1:5020')
   .option('--unit-id <n>', 'Modbus unit id, 1..247', PUMP_CLI_DEFAULTS.unitId)
@@ -47,10 +47,12 @@ program
   .option('--silent-for <duration>', 'silent: how long it stays silent (default: for ever)')
   .option('--seed <n>', 'seed for the simulated noise (default: random, logged at start)')
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', PUMP_CLI_DEFAULTS.logLevel)
-  .action(async (flags: PumpCliFlags) => {
+  .action(async (flags: PumpCliFlags & PatientCliFlags) => {
     let parsed: ReturnType<typeof parsePumpCliFlags>;
+    let patient: ReturnType<typeof parsePatientFlags>;
     try {
       parsed = parsePumpCliFlags(flags);
+      patient = parsePatientFlags(flags);
     } catch (err) {
       if (err instanceof UsageError) fail(err.message, EXIT_USAGE);
       throw err;
@@ -60,7 +62,7 @@ program
 
     let sim: Awaited<ReturnType<typeof startPumpSimulator>>;
     try {
-      sim = await startPumpSimulator({ ...options, logger });
+      sim = await startPumpSimulator({ ...options, logger, ...(patient ? { patient } : {}) });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       fail(`cannot listen on ${options.host}:${options.port}: ${code ?? (err as Error).message}`, EXIT_FAILURE);

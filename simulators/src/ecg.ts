@@ -1,3 +1,4 @@
+import { PatientAssociation, type PatientAssociationOptions } from './devices/patients.js';
 import { ECG_IDENTITY, EcgMonitor, type EcgMonitorOptions } from './devices/ecg-monitor.js';
 import { corruptCrc, ECG_FRAME, ecgFrame, infoPayload, numericsPayload, wavePayload } from './serial/ecg-codec.js';
 import { SerialSimRuntime, type SerialSimOptions, type SerialSimStats } from './serial/serial-sim.js';
@@ -5,6 +6,8 @@ import { SerialSimRuntime, type SerialSimOptions, type SerialSimStats } from './
 export interface EcgSimulatorOptions extends SerialSimOptions, Omit<EcgMonitorOptions, 'random'> {
   /** How often a waveform frame goes out, ms (default 20: 10 samples per frame at 500 Hz). */
   frameMs?: number;
+  /** A synthetic patient sent in patient info frames (default: none). */
+  patient?: PatientAssociationOptions;
 }
 
 export interface EcgSimulator {
@@ -28,12 +31,24 @@ export async function startEcgSimulator(o: EcgSimulatorOptions): Promise<EcgSimu
   let generated = 0;
   let lastNumerics = -Infinity;
   let lastInfo = -Infinity;
+  const patients = o.patient ? new PatientAssociation(o.patient) : undefined;
+  let lastPatient: string | undefined;
   const send = (type: number, payload: Buffer) => rt.send(ecgFrame(type, seq++, payload), corruptCrc);
   const tick = () => {
     const now = performance.now();
     if (now - lastInfo >= 5000) {
       lastInfo = now;
       send(ECG_FRAME.info, infoPayload({ model: ECG_IDENTITY.model, serial: o.serial, firmware: ECG_IDENTITY.firmware, rate: o.rateHz, leads: o.leads }));
+    }
+    // Patient info with the device info, and at once when the patient changes (admit, discharge).
+    if (patients) {
+      const p = patients.current();
+      const payload = infoPayload(p ? { mrn: p.mrn, name: p.name, dob: p.dob, sex: p.sex, bed: p.bed } : {});
+      const key = payload.toString('latin1');
+      if (lastInfo === now || key !== lastPatient) {
+        lastPatient = key;
+        send(ECG_FRAME.patient, payload);
+      }
     }
     // The counter follows real time, not timer callbacks: a late timer sends more samples, never fewer.
     const due = Math.floor(((now - started) / 1000) * o.rateHz);

@@ -55,3 +55,13 @@ export { ECG_IDENTITY, EcgMonitor, LEAD_NAMES_12, MICROVOLTS_PER_COUNT } from '.
 export { type EcgSimulator, type EcgSimulatorOptions, startEcgSimulator } from './ecg.js';
 export { XRAY_IDENTITY, XRAY_SCENARIOS, XrayGenerator, XrayState, type XrayScenario } from './devices/xray-generator.js';
 export { startXraySimulator, type XraySimulator, type XraySimulatorOptions } from './xray.js';
+export {
+  PatientAssociation,
+  type PatientAssociationOptions,
+  parsePatientSpec,
+  type SyntheticPatient,
+  syntheticPatient,
+} from './devices/patients.js';
+export { addPatientFlags, type PatientCliFlags, parsePatientFlags } from './patient-options.js';
+export { PATIENT_COMMAND, PATIENT_RECORD, PATIENT_TEXT_WIDTH, VentilatorMedibus } from './serial/ventilator-medibus.js';
+export { ECG_FRAME } from './serial/ecg-codec.js';

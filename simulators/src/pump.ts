@@ -1,6 +1,7 @@
 import type { Logger } from '@medtel/shared';
 import { pumpModbusVector } from './devices/infusion-pump-modbus.js';
 import { AlarmFlag, InfusionPump, type InfusionPumpOptions, PumpState } from './devices/infusion-pump.js';
+import { PatientAssociation, type PatientAssociationOptions } from './devices/patients.js';
 import { type ModbusTcpStats, serveModbusTcp } from './transports/modbus-tcp.js';
 
 /**
@@ -18,6 +19,8 @@ export interface PumpSimulatorOptions extends InfusionPumpOptions {
   /** Model tick period in ms (default 100); each tick advances by the time really elapsed. */
   tickMs?: number;
   logger?: Logger;
+  /** A synthetic patient shown in the patient register block (default: none). */
+  patient?: PatientAssociationOptions;
 }
 
 export interface PumpSimulator {
@@ -25,6 +28,7 @@ export interface PumpSimulator {
   readonly host: string;
   readonly port: number;
   readonly unitId: number;
+  readonly patients: PatientAssociation | undefined;
   /** Modbus requests served and left unanswered (silent scenario). */
   stats(): ModbusTcpStats;
   /** Stops the timer and the server; the port is free once this resolves. */
@@ -47,12 +51,13 @@ function flagNames(flags: number): string[] {
 }
 
 export async function startPumpSimulator(options: PumpSimulatorOptions): Promise<PumpSimulator> {
-  const { host = '127.0.0.1', port, unitId = 1, tickMs = 100, logger, ...pumpOptions } = options;
+  const { host = '127.0.0.1', port, unitId = 1, tickMs = 100, logger, patient, ...pumpOptions } = options;
   if (!(tickMs > 0)) throw new RangeError(`tickMs must be > 0, got ${tickMs}`);
   // Monotonic by default: a wall-clock step (NTP) must not make the pump jump or run backwards.
   const clock = pumpOptions.clock ?? (() => performance.now());
   const pump = new InfusionPump({ ...pumpOptions, clock });
-  const server = await serveModbusTcp({ host, port, unitId, vector: pumpModbusVector(pump), ...(logger ? { logger } : {}) });
+  const patients = patient ? new PatientAssociation({ clock, ...patient }) : undefined;
+  const server = await serveModbusTcp({ host, port, unitId, vector: pumpModbusVector(pump, patients), ...(logger ? { logger } : {}) });
 
   // Log transitions, not every tick: a state change, an alarm raised or cleared, silence.
   let last = pump.snapshot();
@@ -91,6 +96,7 @@ export async function startPumpSimulator(options: PumpSimulatorOptions): Promise
     host: server.host,
     port: server.port,
     unitId: server.unitId,
+    patients,
     stats: () => server.stats(),
     close() {
       closing ??= (async () => {

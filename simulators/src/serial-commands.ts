@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { VENT_SCENARIOS, type VentScenario } from './devices/ventilator.js';
 import { XRAY_SCENARIOS, type XrayScenario } from './devices/xray-generator.js';
 import { startEcgSimulator } from './ecg.js';
+import { addPatientFlags, type PatientCliFlags, parsePatientFlags } from './patient-options.js';
 import { UsageError } from './pump-options.js';
 import { addSerialFlags, parseSeconds, parseSerialFlags, type SerialCliFlags } from './serial-options.js';
 import { startVentilatorSimulator } from './ventilator.js';
@@ -58,15 +59,15 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
 
 export function addSerialCommands(program: Command, fail: Fail): void {
   addSerialFlags(
-    program
-      .command('ventilator')
+    addPatientFlags(program.command('ventilator'))
       .description('Ventilator MT-VENT-500, MEDIBUS-style polled protocol on a serial line (docs/simulators/ventilator.md)')
       .option('--serial <s>', 'serial number', 'VENT-0001')
       .option('--scenario <name>', `alarm condition: ${VENT_SCENARIOS.join(' | ')}`)
       .option('--scenario-after <duration>', 'when the condition appears (default 10s)')
       .option('--scenario-for <duration>', 'how long it lasts (default: for ever)'),
-  ).action(async (flags: SerialCliFlags & { serial: string; scenario?: string; scenarioAfter?: string; scenarioFor?: string }) => {
-    const { options, logLevel, scenario, after, forS } = parse(fail, () => ({
+  ).action(async (flags: SerialCliFlags & PatientCliFlags & { serial: string; scenario?: string; scenarioAfter?: string; scenarioFor?: string }) => {
+    const { options, logLevel, scenario, after, forS, patient } = parse(fail, () => ({
+      patient: parsePatientFlags(flags),
       ...parseSerialFlags(flags),
       scenario: oneOf<VentScenario>('--scenario', flags.scenario, VENT_SCENARIOS),
       after: parseSeconds('--scenario-after', flags.scenarioAfter),
@@ -81,6 +82,7 @@ export function addSerialCommands(program: Command, fail: Fail): void {
           logger,
           serial: flags.serial,
           answerDelayMs: 2,
+          ...(patient ? { patient } : {}),
           ...(scenario ? { scenario } : {}),
           ...(after !== undefined ? { scenarioAfterS: after } : {}),
           ...(forS !== undefined ? { scenarioForS: forS } : {}),
@@ -91,26 +93,37 @@ export function addSerialCommands(program: Command, fail: Fail): void {
   });
 
   addSerialFlags(
-    program
-      .command('ecg')
+    addPatientFlags(program.command('ecg'))
       .description('Patient monitor MT-ECG-12 streaming ECG waveforms and numerics on a serial line (docs/simulators/ecg.md)')
       .option('--serial <s>', 'serial number', 'ECG-0001')
       .option('--leads <n>', '3 or 12', '12')
       .option('--rate <hz>', '250 or 500 samples per second per lead', '500')
       .option('--heart-rate <bpm>', 'heart rate, 30..220', '72'),
-  ).action(async (flags: SerialCliFlags & { serial: string; leads: string; rate: string; heartRate: string }) => {
-    const { options, logLevel, leads, rateHz, heartRate } = parse(fail, () => {
+  ).action(async (flags: SerialCliFlags & PatientCliFlags & { serial: string; leads: string; rate: string; heartRate: string }) => {
+    const { options, logLevel, leads, rateHz, heartRate, patient } = parse(fail, () => {
       const leads = oneOf('--leads', flags.leads, ['3', '12'] as const);
       const rate = oneOf('--rate', flags.rate, ['250', '500'] as const);
       const hr = Number(flags.heartRate);
       if (!(hr >= 30 && hr <= 220)) throw new UsageError('--heart-rate', flags.heartRate, 'a number between 30 and 220');
-      return { ...parseSerialFlags(flags), leads: Number(leads) as 3 | 12, rateHz: Number(rate) as 250 | 500, heartRate: hr };
+      return {
+        ...parseSerialFlags(flags),
+        leads: Number(leads) as 3 | 12,
+        rateHz: Number(rate) as 250 | 500,
+        heartRate: hr,
+        patient: parsePatientFlags(flags),
+      };
     });
-    await run('ecg', fail, (logger) => startEcgSimulator({ ...options, logger, serial: flags.serial, leads, rateHz, heartRate }), logLevel, {
-      serial: flags.serial,
-      leads,
-      rateHz,
-    });
+    await run(
+      'ecg',
+      fail,
+      (logger) => startEcgSimulator({ ...options, logger, serial: flags.serial, leads, rateHz, heartRate, ...(patient ? { patient } : {}) }),
+      logLevel,
+      {
+        serial: flags.serial,
+        leads,
+        rateHz,
+      },
+    );
   });
 
   addSerialFlags(

@@ -1,3 +1,4 @@
+import { PatientAssociation, type PatientAssociationOptions } from './devices/patients.js';
 import { Ventilator, type VentilatorOptions } from './devices/ventilator.js';
 import { corruptChecksum } from './serial/medibus-codec.js';
 import { SerialSimRuntime, type SerialSimOptions, type SerialSimStats } from './serial/serial-sim.js';
@@ -6,6 +7,8 @@ import { VentilatorMedibus } from './serial/ventilator-medibus.js';
 export interface VentilatorSimulatorOptions extends SerialSimOptions, Omit<VentilatorOptions, 'random'> {
   /** Delay before each answer, ms (a real device takes a few). */
   answerDelayMs?: number;
+  /** A synthetic patient answered to the patient-data request (default: none). */
+  patient?: PatientAssociationOptions;
 }
 
 export interface VentilatorSimulator {
@@ -23,7 +26,7 @@ export interface VentilatorSimulator {
 export async function startVentilatorSimulator(o: VentilatorSimulatorOptions): Promise<VentilatorSimulator> {
   const rt = await SerialSimRuntime.open(o);
   const ventilator = new Ventilator({ ...o, random: rt.random });
-  const protocol = new VentilatorMedibus(ventilator);
+  const protocol = new VentilatorMedibus(ventilator, o.patient ? new PatientAssociation(o.patient) : undefined);
   let requests = 0;
   rt.link.onData((bytes) => {
     for (const answer of protocol.receive(bytes)) {

@@ -65,8 +65,8 @@ describe('infusion pump register map (no network)', () => {
     expect(vector.readInputRegisters(0, 15)).toHaveLength(15);
     expect(exceptionCode(() => vector.readInputRegisters(14, 2))).toBe(2);
     expect(exceptionCode(() => vector.readInputRegisters(15, 1))).toBe(2);
-    expect(vector.readHoldingRegisters(0, 66)).toHaveLength(66);
-    expect(exceptionCode(() => vector.readHoldingRegisters(66, 1))).toBe(2);
+    expect(vector.readHoldingRegisters(0, 110)).toHaveLength(110);
+    expect(exceptionCode(() => vector.readHoldingRegisters(110, 1))).toBe(2);
     expect(exceptionCode(() => vector.readCoils(3, 1))).toBe(2);
     expect(exceptionCode(() => vector.readDiscreteInputs(0, 3))).toBe(2);
     expect(exceptionCode(() => vector.writeCoil(3, true))).toBe(2);

@@ -58,8 +58,8 @@ describe('pump simulator over Modbus TCP (loopback)', () => {
     const c = await client(sim.port);
     expect((await modbusError(c.readInputRegisters(15, 1))).modbusCode).toBe(2);
     expect((await modbusError(c.readInputRegisters(0, 16))).modbusCode).toBe(2);
-    expect((await modbusError(c.readHoldingRegisters(66, 1))).modbusCode).toBe(2);
-    expect((await modbusError(c.readHoldingRegisters(60, 10))).modbusCode).toBe(2);
+    expect((await modbusError(c.readHoldingRegisters(110, 1))).modbusCode).toBe(2);
+    expect((await modbusError(c.readHoldingRegisters(105, 10))).modbusCode).toBe(2);
     expect((await modbusError(c.readCoils(3, 1))).modbusCode).toBe(2);
     expect((await modbusError(c.readDiscreteInputs(0, 3))).modbusCode).toBe(2);
     expect((await modbusError(c.writeRegister(20, 0x4142))).modbusCode).toBe(2);

@@ -35,6 +35,12 @@ export interface OutboxMessage {
   retain?: boolean;
   /** For data: how many readings and their time range (reported if evicted). */
   readings?: { count: number; from: number; to: number };
+  /**
+   * Fields sealed for this row's seq (the PHI envelope binds gateway, device and
+   * seq), merged into the body inside the insert transaction. Whatever it closes
+   * over stays in memory; only its sealed result is written.
+   */
+  seal?: (seq: number) => Record<string, unknown>;
 }
 
 export interface OutboxRow {
@@ -167,6 +173,7 @@ export class Outbox {
       remove: ro ? undefined : db.prepare('DELETE FROM outbox WHERE seq = ?'),
       unsentGaps: db.prepare("SELECT seq, body, bytes FROM outbox WHERE priority = 0 AND seq > ? AND kind = 'gap' AND device = ?"),
       updateGap: ro ? undefined : db.prepare('UPDATE outbox SET body = ?, bytes = ?, readings = ?, t_from = ?, t_to = ? WHERE seq = ?'),
+      updateBody: ro ? undefined : db.prepare('UPDATE outbox SET body = ?, bytes = ? WHERE seq = ?'),
       oldestUnsent: db.prepare(
         "SELECT seq, kind, device, bytes, readings, t_from AS tFrom, t_to AS tTo, created_at AS createdAt FROM outbox WHERE priority = ? AND seq > ? AND kind != 'gap' ORDER BY seq LIMIT 500",
       ),
@@ -234,9 +241,18 @@ export class Outbox {
       const bytes = Buffer.byteLength(body) + m.topic.length;
       const r = m.readings ?? { count: 1, from: now, to: now };
       const info = insert.run(m.topic, m.kind, m.device ?? null, body, m.retain ? 1 : 0, PRIORITY[m.kind], bytes, now, r.count, r.from, r.to);
-      this.bytes += bytes;
+      const seq = Number(info.lastInsertRowid);
       this.rows += 1;
-      return Number(info.lastInsertRowid);
+      if (!m.seal) {
+        this.bytes += bytes;
+        return seq;
+      }
+      // The seq is known only once the row exists: seal for it and rewrite the body in the same transaction.
+      const sealed = JSON.stringify({ ...m.body, ...m.seal(seq) });
+      const sealedBytes = Buffer.byteLength(sealed) + m.topic.length;
+      (this.stmts.updateBody as Database.Statement).run(sealed, sealedBytes, seq);
+      this.bytes += sealedBytes;
+      return seq;
     });
   }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, DEVICE_TYPES, loadConfigFile, lookupTerm, lookupUnit, parseDuration, type MetricDescriptor } from '@medtel/shared';
+import { ConfigError, DEVICE_TYPES, loadConfigFile, lookupTerm, lookupUnit, parseDuration, type MetricDescriptor, type PhiField } from '@medtel/shared';
 import { ProfileSchema, type Profile, type ProfileDiagnostic } from './schema.js';
 
 export type { IdentityField } from './schema.js';
@@ -17,6 +17,8 @@ export interface ResolvedProfile extends Profile {
   alarmCodes: Map<string, { code?: number; refId?: string }>;
   /** Diagnostic tests by name, with their time limit in milliseconds. */
   tests: Map<string, ProfileDiagnostic & { timeoutMs: number }>;
+  /** Metric id -> the patient field it holds (metrics marked `phi:`); never readings. */
+  phiFields: Map<string, PhiField>;
 }
 
 /** Finds a profile by name (searching `extraDir` first) or by path. */
@@ -59,9 +61,23 @@ export function loadProfile(file: string): ResolvedProfile {
     }
     descriptors.set(metric.id, descriptor);
   });
+  const phiFields = new Map<string, PhiField>();
+  profile.metrics.forEach((metric, i) => {
+    if (!metric.phi) return;
+    if ([...phiFields.values()].includes(metric.phi))
+      throw new ConfigError(`${file}: metrics[${i}].phi: "${metric.phi}" is marked on two metrics`, file, `metrics[${i}].phi`);
+    phiFields.set(metric.id, metric.phi);
+  });
+  if (phiFields.size > 0 && ![...phiFields.values()].includes('mrn')) {
+    throw new ConfigError(
+      `${file}: metrics: patient fields are marked phi but none is "phi: mrn"; the pseudonymous subject id is derived from the MRN`,
+      file,
+      'metrics',
+    );
+  }
   const alarmCodes = new Map<string, { code?: number; refId?: string }>();
   profile.alarms.forEach((alarm, i) => {
-    if (!descriptors.has(alarm.metric)) {
+    if (!descriptors.has(alarm.metric) || phiFields.has(alarm.metric)) {
       throw new ConfigError(`${file}: alarms[${i}].metric: "${alarm.metric}" is not one of this profile's metrics`, file, `alarms[${i}].metric`);
     }
     const term = alarm.mdc ? lookupTerm(alarm.mdc) : undefined;
@@ -74,5 +90,5 @@ export function loadProfile(file: string): ResolvedProfile {
     tests.set(test.name, { ...test, timeoutMs: parseDuration(test.timeout) });
   });
   const deviceCode = DEVICE_TYPES[profile.type];
-  return { ...profile, file, descriptors, alarmCodes, tests, ...(deviceCode ? { deviceCode } : {}) };
+  return { ...profile, file, descriptors, alarmCodes, tests, phiFields, ...(deviceCode ? { deviceCode } : {}) };
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DIAGNOSTIC_NAME_PATTERN, DURATION_PATTERN } from '@medtel/shared';
+import { DIAGNOSTIC_NAME_PATTERN, DURATION_PATTERN, PHI_FIELDS } from '@medtel/shared';
 
 /**
  * A device profile says what a device model means (EdgeX's split): `read`
@@ -26,6 +26,17 @@ export const ProfileMetricSchema = Type.Object(
     /** Raw integer -> label, for state registers. */
     enum: Type.Optional(Type.Record(Type.String({ pattern: '^-?\\d+$' }), Type.String())),
     description: Type.Optional(Type.String()),
+    /**
+     * Marks a patient-identity field (docs/phi.md): read like any metric, but never a
+     * reading: the agent seals it into the data message's envelope and sends only a
+     * pseudonymous subject id (from `mrn`) in clear.
+     */
+    phi: Type.Optional(
+      Type.Union(
+        PHI_FIELDS.map((f) => Type.Literal(f)),
+        { expected: `one of ${PHI_FIELDS.join(', ')}` },
+      ),
+    ),
   },
   strict,
 );

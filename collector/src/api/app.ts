@@ -20,6 +20,8 @@ import type { Store } from '../store/store.js';
 import type { DiagnosticsService } from '../diagnostics/service.js';
 import { deviceRoutes } from './devices.js';
 import { diagnosticsRoutes } from './diagnostics.js';
+import { phiRoutes } from './phi.js';
+import { PhiOpener } from '../phi/opener.js';
 import { Diagnostic } from './diagnostics-schemas.js';
 import { installErrorHandler } from './errors.js';
 import { gatewayRoutes } from './gateways.js';
@@ -36,6 +38,8 @@ export interface ApiOptions {
   verifier: Verifier;
   /** The site's time zone and on-time tolerances (collector config `htm`); UTC and TJC's defaults if omitted. */
   calendar?: SiteCalendar;
+  /** Opens PHI envelopes for the API; without one (or without its keyring) POST /phi/open answers 409. */
+  phiOpener?: PhiOpener;
   /** Diagnostics routes are served when given (the collector always gives it). */
   diagnostics?: DiagnosticsService;
   /** Alerts, alert rules and the live stream; their routes are served only when given. */
@@ -117,6 +121,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(workOrderRoutes(options.store));
       await api.register(kpiRoutes(options.store, calendar));
       if (options.diagnostics) await api.register(diagnosticsRoutes(options.diagnostics));
+      await api.register(phiRoutes(options.store.phi, options.phiOpener ?? new PhiOpener(options.store.phi, undefined, options.metrics)));
       const live = options.alerting;
       if (live) {
         await api.register(alertRoutes(options.store.alerts, live.alerting.service));

@@ -8,7 +8,7 @@ export type AuditRole = Role | 'system';
  * 21 CFR 11 practice expects for calibration results and alert handling.
  * Plural spellings too, so `alerts:ack` (the permission's name) cannot slip through.
  */
-export const REASON_REQUIRED_TYPES: ReadonlySet<string> = new Set(['calibration', 'calibrations', 'alert', 'alerts']);
+export const REASON_REQUIRED_TYPES: ReadonlySet<string> = new Set(['calibration', 'calibrations', 'alert', 'alerts', 'phi']);
 
 export function reasonRequired(action: string): boolean {
   return REASON_REQUIRED_TYPES.has(action.split(':')[0] ?? '');

@@ -40,7 +40,7 @@ export type Permission = keyof typeof PERMISSIONS;
 /** One line per permission for the generated docs; the compiler insists every permission has one. */
 export const PERMISSION_DESCRIPTIONS: Record<Permission, string> = {
   'registry:read': 'list and read devices and gateways',
-  'telemetry:read': 'read readings, alarms and gaps',
+  'telemetry:read': 'read readings, alarms, gaps and pseudonymous patient subjects (no identities)',
   'alerts:read': 'list alerts and follow the live stream of alerts and readings',
   'registry:write': 'create, edit and retire devices in the registry',
   'calibration:write': 'record calibrations (as-found, as-left); a reason is required',

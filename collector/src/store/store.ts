@@ -4,6 +4,7 @@ import type { HtmStore } from './htm-store.js';
 import type { DiagnosticsStore } from './diagnostics-store.js';
 import type { AlertStore } from './alert-store.js';
 import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
+import type { PhiStore } from './phi-store.js';
 
 /**
  * The collector's storage, narrow on purpose: ingest and the API depend on
@@ -159,6 +160,8 @@ export interface Store {
   readonly diagnostics: DiagnosticsStore;
   /** Alert rules and alerts (./alert-store.ts). */
   readonly alerts: AlertStore;
+  /** Sealed patient data and pseudonymous subjects (docs/phi.md). */
+  readonly phi: PhiStore;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;

@@ -1,6 +1,7 @@
 import { checkRange, ModbusException, ModbusExceptionCode, type ModbusVector } from '../transports/modbus-vector.js';
 import { float32ToRegisters, int16ToRegister, registersToFloat32, registersToText, textToRegisters, uint16ToRegister } from '../transports/register-codec.js';
 import { type InfusionPump, isRegisterText, PUMP_LIMITS, type PumpSnapshot, PumpState, SelfTestState } from './infusion-pump.js';
+import type { PatientAssociation, SyntheticPatient } from './patients.js';
 
 /**
  * The MT-LVP-100 register map (docs/simulators/infusion-pump.md): how the pump model looks
@@ -33,10 +34,27 @@ export const HOLDING_REGISTER = {
   model: 30,
   firmware: 40,
   manufacturer: 50,
+  /** The patient block (read-only): what the pump was told at admission. All NUL: no patient. */
+  patientMrn: 70,
+  patientName: 80,
+  patientDob: 96,
+  patientSex: 101,
+  patientBed: 102,
 } as const;
 /** Register lengths of the string fields (two ASCII characters per register). */
-export const HOLDING_STRING_REGISTERS = { drugName: 10, serial: 8, model: 8, firmware: 4, manufacturer: 16 } as const;
-export const HOLDING_REGISTER_COUNT = 66;
+export const HOLDING_STRING_REGISTERS = {
+  drugName: 10,
+  serial: 8,
+  model: 8,
+  firmware: 4,
+  manufacturer: 16,
+  patientMrn: 10,
+  patientName: 16,
+  patientDob: 5,
+  patientSex: 1,
+  patientBed: 8,
+} as const;
+export const HOLDING_REGISTER_COUNT = 110;
 /** Registers 0..12 (drug, concentration, occlusion limit) take writes; the identity is read-only. */
 const WRITABLE_HOLDING_END = 13;
 
@@ -62,7 +80,7 @@ export function inputRegisters(s: PumpSnapshot): number[] {
   ];
 }
 
-export function holdingRegisters(s: PumpSnapshot): number[] {
+export function holdingRegisters(s: PumpSnapshot, patient?: SyntheticPatient): number[] {
   const regs = new Array<number>(HOLDING_REGISTER_COUNT).fill(0); // the gaps between blocks read 0
   const put = (address: number, values: number[]) => regs.splice(address, values.length, ...values);
   put(HOLDING_REGISTER.drugName, textToRegisters(s.drugName, HOLDING_STRING_REGISTERS.drugName));
@@ -72,6 +90,13 @@ export function holdingRegisters(s: PumpSnapshot): number[] {
   put(HOLDING_REGISTER.model, textToRegisters(s.model, HOLDING_STRING_REGISTERS.model));
   put(HOLDING_REGISTER.firmware, textToRegisters(s.firmware, HOLDING_STRING_REGISTERS.firmware));
   put(HOLDING_REGISTER.manufacturer, textToRegisters(s.manufacturer, HOLDING_STRING_REGISTERS.manufacturer));
+  if (patient) {
+    put(HOLDING_REGISTER.patientMrn, textToRegisters(patient.mrn, HOLDING_STRING_REGISTERS.patientMrn));
+    put(HOLDING_REGISTER.patientName, textToRegisters(patient.name, HOLDING_STRING_REGISTERS.patientName));
+    put(HOLDING_REGISTER.patientDob, textToRegisters(patient.dob, HOLDING_STRING_REGISTERS.patientDob));
+    put(HOLDING_REGISTER.patientSex, textToRegisters(patient.sex, HOLDING_STRING_REGISTERS.patientSex));
+    put(HOLDING_REGISTER.patientBed, textToRegisters(patient.bed, HOLDING_STRING_REGISTERS.patientBed));
+  }
   return regs;
 }
 
@@ -155,11 +180,11 @@ function slice<T>(table: string, values: T[], address: number, count: number): T
 }
 
 /** The pump as a Modbus data model, for a transport (transports/modbus-tcp.ts) to serve. */
-export function pumpModbusVector(pump: InfusionPump): ModbusVector {
+export function pumpModbusVector(pump: InfusionPump, patients?: PatientAssociation): ModbusVector {
   return {
     readCoils: (address, count) => slice('coil', coils(pump.snapshot()), address, count),
     readDiscreteInputs: (address, count) => slice('discrete input', discreteInputs(pump.snapshot()), address, count),
-    readHoldingRegisters: (address, count) => slice('holding register', holdingRegisters(pump.snapshot()), address, count),
+    readHoldingRegisters: (address, count) => slice('holding register', holdingRegisters(pump.snapshot(), patients?.current()), address, count),
     readInputRegisters: (address, count) => slice('input register', inputRegisters(pump.snapshot()), address, count),
     writeCoil: (address, value) => writeCoil(pump, address, value),
     writeRegisters: (address, values) => writeHoldingRegisters(pump, address, values),

@@ -3,7 +3,8 @@
  * SYNC 0xA5 | type | seq u16 | length u16 | payload | CRC-16/MODBUS u16, big-endian.
  */
 export const SYNC = 0xa5;
-export const ECG_FRAME = { info: 0x01, wave: 0x02, numerics: 0x03 } as const;
+/** 0x04: patient info (key=value;..., empty when no patient is associated). */
+export const ECG_FRAME = { info: 0x01, wave: 0x02, numerics: 0x03, patient: 0x04 } as const;
 /** Numerics ids in the numerics frame. */
 export const ECG_NUMERIC = { hr: 1, spo2: 2, pulseRate: 3, nibpSys: 4, nibpDia: 5, nibpMean: 6, resp: 7, temp: 8 } as const;
 export const NOT_MEASURED = 0x7fff;

@@ -1,11 +1,17 @@
+import type { PatientAssociation } from '../devices/patients.js';
 import { VENT_IDENTITY, type Ventilator } from '../devices/ventilator.js';
 import { CommandReader, CORRUPT, field, response } from './medibus-codec.js';
 
 const hex = (code: number) => code.toString(16).toUpperCase().padStart(2, '0');
 
+/** Patient data (medtel extension of the MEDIBUS-style set): records of 2-hex code + 32-character text. */
+export const PATIENT_COMMAND = 0x2d;
+export const PATIENT_RECORD = { mrn: 0x50, name: 0x51, dob: 0x52, sex: 0x53, bed: 0x54 } as const;
+export const PATIENT_TEXT_WIDTH = 32;
+
 /**
  * Answers MEDIBUS-style commands from the ventilator model: device id, measured
- * data, settings, alarms, NOP and ICC (empty echo). Returns the response frames
+ * data, settings, alarms, patient data, NOP and ICC (empty echo). Returns the response frames
  * for the bytes received; an unknown command gets an empty echo, a corrupt one 0x15.
  */
 export class VentilatorMedibus {
@@ -13,7 +19,10 @@ export class VentilatorMedibus {
   /** Commands received, by command byte: lets a test prove what the agent sent (e.g. only reads). */
   readonly commandsSeen = new Map<number, number>();
 
-  constructor(private readonly vent: Ventilator) {}
+  constructor(
+    private readonly vent: Ventilator,
+    private readonly patients?: PatientAssociation,
+  ) {}
 
   receive(bytes: Buffer): Buffer[] {
     return this.reader.push(bytes).map((c) => {
@@ -63,6 +72,17 @@ export class VentilatorMedibus {
             .map((a) => `${a.priority}${hex(a.code)}${a.text.padEnd(12).slice(0, 12)}`)
             .join(''),
         );
+      case PATIENT_COMMAND: {
+        // No patient associated: an empty record list, as after a discharge.
+        const p = this.patients?.current();
+        if (!p) return response(cmd);
+        return response(
+          cmd,
+          (Object.entries(PATIENT_RECORD) as Array<[keyof typeof PATIENT_RECORD, number]>)
+            .map(([key, code]) => `${hex(code)}${p[key].padEnd(PATIENT_TEXT_WIDTH).slice(0, PATIENT_TEXT_WIDTH)}`)
+            .join(''),
+        );
+      }
       default:
         // ICC, NOP and anything we do not model: an empty echo.
         return response(cmd);

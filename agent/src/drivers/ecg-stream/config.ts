@@ -15,6 +15,8 @@ export const EcgConnectionSchema = serialConnectionSchema('medtel-ecg', {
 export const EcgReadSchema = Type.Union([
   Type.Object({ wave: Type.Integer({ minimum: 0, maximum: 15 }) }, strict),
   Type.Object({ numeric: Type.Integer({ minimum: 1, maximum: 255 }) }, strict),
+  /** A key of the patient frame (0x04), for metrics marked `phi:`. */
+  Type.Object({ patient: Type.String({ pattern: '^[a-z]+$', expected: 'a key of the patient frame, e.g. mrn' }) }, strict),
 ]);
 
 export const EcgIdentityReadSchema = Type.Object({ info: Type.String({ pattern: '^[a-z]+$', expected: 'a key of the info frame, e.g. serial' }) }, strict);
@@ -38,6 +40,6 @@ export function prepareEcg(connection: unknown, profile: ResolvedProfile, where:
       'diagnostics',
     );
   }
-  const reads = profileReads(profile, EcgReadSchema, EcgIdentityReadSchema);
+  const reads = profileReads(profile, EcgReadSchema, EcgIdentityReadSchema, (read) => 'patient' in read);
   return { ...prepared, metrics: reads.metrics, identity: reads.identity as PreparedEcg['identity'] };
 }

@@ -7,7 +7,7 @@ import { crc16 } from '../serial-common/crc16.js';
  * key=value;...), 0x02 waveform, 0x03 numerics.
  */
 export const SYNC = 0xa5;
-export const FrameType = { info: 0x01, wave: 0x02, numerics: 0x03 } as const;
+export const FrameType = { info: 0x01, wave: 0x02, numerics: 0x03, patient: 0x04 } as const;
 export const HEADER_BYTES = 6;
 export const MAX_PAYLOAD = 1024;
 

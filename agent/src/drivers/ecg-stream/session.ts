@@ -20,6 +20,8 @@ export class EcgSession implements DeviceSession {
   private rateHz: number | undefined;
   private readonly waveChannels = new Map<number, string>();
   private readonly numerics = new Map<number, string>();
+  /** Patient-frame key -> metric id (PHI: handed to the sink, which seals it). */
+  private readonly patientKeys = new Map<string, string>();
   private identitySent = false;
   private connected = false;
   /** Waveform readings received before the first info frame gave the sample rate (reported as a gap then). */
@@ -32,7 +34,8 @@ export class EcgSession implements DeviceSession {
   ) {
     for (const { id, read } of spec.connection.metrics) {
       if ('wave' in read) this.waveChannels.set(read.wave, id);
-      else this.numerics.set(read.numeric, id);
+      else if ('numeric' in read) this.numerics.set(read.numeric, id);
+      else this.patientKeys.set(read.patient, id);
     }
     this.parser = new EcgStreamParser((fault) => this.fault(fault));
     this.line = new SerialLine(
@@ -72,6 +75,7 @@ export class EcgSession implements DeviceSession {
           if (this.batcher) this.batcher.push(wave);
           else this.heldBeforeRate(wave);
         } else if (frame.type === FrameType.numerics) this.numeric(decodeNumerics(frame.payload));
+        else if (frame.type === FrameType.patient) this.patient(decodeInfo(frame.payload));
         this.ctx.metrics.serialFrames.inc({ device: this.spec.id, protocol: PROTOCOL });
         if (!this.connected) {
           this.connected = true;
@@ -133,6 +137,14 @@ export class EcgSession implements DeviceSession {
       this.sink.identity(identity);
       this.identitySent = true;
     }
+  }
+
+  /** Every patient key gets a value ('' when absent): an empty frame is a discharge, not "unknown". */
+  private patient(info: Map<string, string>): void {
+    if (this.patientKeys.size === 0) return;
+    const values = new Map<string, RawValue>();
+    for (const [key, metric] of this.patientKeys) values.set(metric, info.get(key) ?? '');
+    this.sink.sample({ t: Date.now(), clock: 'agent', values });
   }
 
   private numeric(values: Map<number, number | null>): void {

@@ -15,7 +15,7 @@ export const MedibusConnectionSchema = serialConnectionSchema('medibus', {
 /** Where a metric sits in the protocol: which request answers it, and its record code. */
 export const MedibusReadSchema = Type.Object(
   {
-    request: Type.Union([Type.Literal('measured'), Type.Literal('settings'), Type.Literal('alarms')]),
+    request: Type.Union([Type.Literal('measured'), Type.Literal('settings'), Type.Literal('alarms'), Type.Literal('patient')]),
     code: Hex2,
     /** Measured ratio of two records (I:E = code / per). */
     per: Type.Optional(Hex2),
@@ -41,7 +41,7 @@ export interface PreparedMedibus {
 
 export function prepareMedibus(connection: unknown, profile: ResolvedProfile, where: { configFile: string; field: string }): PreparedMedibus {
   const prepared = prepareSerialConnection(MedibusConnectionSchema, connection, profile, 'medibus', where);
-  const reads = profileReads(profile, MedibusReadSchema, MedibusIdentityReadSchema);
+  const reads = profileReads(profile, MedibusReadSchema, MedibusIdentityReadSchema, (read) => read.request === 'patient');
   return {
     ...prepared,
     metrics: reads.metrics,

@@ -14,6 +14,8 @@ export const Command = {
   alarms: 0x27,
   settings: 0x29,
   text: 0x2a,
+  /** Patient data (medtel extension): records of 2-hex code + 32-character text. */
+  patient: 0x2d,
   nop: 0x30,
   icc: 0x51,
   deviceId: 0x52,

@@ -17,9 +17,9 @@ function fixed(data: string, width: number, what: string): string[] {
 
 const HEX2 = /^[0-9A-F]{2}$/;
 
-/** Code (2 upper-case hex) -> value text, for measured data and settings. */
-export function parseValues(data: string, kind: 'measured' | 'settings'): Map<string, string> {
-  const width = kind === 'measured' ? 6 : 7;
+/** Code (2 upper-case hex) -> value text, for measured data, settings and patient data. */
+export function parseValues(data: string, kind: 'measured' | 'settings' | 'patient'): Map<string, string> {
+  const width = kind === 'measured' ? 6 : kind === 'settings' ? 7 : 34;
   const out = new Map<string, string>();
   for (const rec of fixed(data, width, kind)) {
     const code = rec.slice(0, 2);

@@ -6,7 +6,12 @@ import { Command, encodeResponse, type FrameFault, type MedibusFrame, MedibusPar
 import { parseAlarms, parseDeviceId, parseValues, RecordError, recordValue } from './records.js';
 import { MedibusTransactions } from './transaction.js';
 
-const REQUESTS: Record<MedibusRead['request'], number> = { measured: Command.measuredData, settings: Command.settings, alarms: Command.alarms };
+const REQUESTS: Record<MedibusRead['request'], number> = {
+  measured: Command.measuredData,
+  settings: Command.settings,
+  alarms: Command.alarms,
+  patient: Command.patient,
+};
 
 /**
  * One MEDIBUS-style device (a ventilator): on every (re)open it initialises the
@@ -155,6 +160,8 @@ export class MedibusSession implements DeviceSession {
         continue;
       }
       const text = records?.get(read.code);
+      // Patient data answered without this record: no patient (blank), which the transform reads as a discharge.
+      if (text === undefined && read.request === 'patient') values.set(id, '');
       if (text === undefined) continue; // not measured right now (e.g. no plateau in this mode)
       const value = recordValue(text);
       if (read.per === undefined) {

@@ -42,11 +42,21 @@ export function prepareSerialConnection<S extends TObject>(
 }
 
 /** Validates every profile `read` (and identity `read`) with the driver's schema; errors name the profile field. */
-export function profileReads<R extends TSchema>(profile: ResolvedProfile, schema: R, identitySchema: TObject) {
+export function profileReads<R extends TSchema>(profile: ResolvedProfile, schema: R, identitySchema: TObject, isPatientRead?: (read: Static<R>) => boolean) {
   const metrics = profile.metrics.map((m, i) => ({
     id: m.id,
     read: within(() => validateConfig(m.read, profile.file, schema), profile.file, `metrics[${i}].read`) as Static<R>,
   }));
+  // A patient field read without `phi:` would become a plain reading: refuse the profile instead.
+  metrics.forEach((m, i) => {
+    if (isPatientRead?.(m.read) && !profile.phiFields.has(m.id)) {
+      throw new ConfigError(
+        `${profile.file}: metrics[${i}].phi: "${m.id}" reads patient data; mark it phi: mrn|name|dob|sex|bed so it is sealed`,
+        profile.file,
+        `metrics[${i}].phi`,
+      );
+    }
+  });
   const identity = Object.entries(profile.identity).flatMap(([field, spec]) =>
     spec ? [{ field, read: within(() => validateConfig(spec.read, profile.file, identitySchema), profile.file, `identity.${field}.read`) }] : [],
   );

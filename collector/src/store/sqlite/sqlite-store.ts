@@ -23,6 +23,7 @@ import { ASSET_CODECS, toAssetFields } from './device-asset-columns.js';
 import { SqliteHtmStore } from './htm-store.js';
 import { SqliteDiagnostics } from './diagnostics.js';
 import { SqliteAlertStore } from './alerts.js';
+import { SqlitePhiStore } from './phi-store.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
 import { TelemetryTables } from './telemetry.js';
@@ -47,6 +48,7 @@ export class SqliteStore implements Store {
   readonly htm: SqliteHtmStore;
   readonly diagnostics: SqliteDiagnostics;
   readonly alerts: SqliteAlertStore;
+  readonly phi: SqlitePhiStore;
   private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
   /** `calendar`: the site's time zone and on-time tolerances for HTM schedules. */
@@ -62,6 +64,7 @@ export class SqliteStore implements Store {
     this.htm = new SqliteHtmStore(this.db, this.audit, options.calendar ?? DEFAULT_CALENDAR);
     this.diagnostics = new SqliteDiagnostics(this.db, this.audit);
     this.alerts = new SqliteAlertStore(this.db, this.audit);
+    this.phi = new SqlitePhiStore(this.db, this.audit);
   }
 
   private prepare() {
@@ -169,6 +172,7 @@ export class SqliteStore implements Store {
         const d = item.message;
         this.touched.set(id as string, { gateway: item.gateway, site: item.site, device: d.device, at: item.receivedAt });
         for (const r of d.readings) this.telemetry.insert(id as string, r, d.seq);
+        this.phi.recordData(id as string, item.gateway, d, item.receivedAt);
         break;
       }
       case 'alarm': {
