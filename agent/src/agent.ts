@@ -148,6 +148,7 @@ export class Agent {
           outbox: this.outbox,
           logger: this.logger,
           metrics: this.metrics,
+          stateDir,
         }),
     );
     this.commandLog = new CommandLog(join(stateDir, 'commands.db'));

@@ -24,6 +24,8 @@ export interface DeviceRunnerOptions {
   outbox: Outbox;
   logger: Logger;
   metrics: AgentMetrics;
+  /** Absolute state directory, handed to drivers (OPC UA keeps its PKI there). */
+  stateDir?: string;
 }
 
 export interface DeviceState {
@@ -56,7 +58,11 @@ export class DeviceRunner implements DeviceSink {
 
   start(): void {
     this.o.metrics.deviceConnected.set({ device: this.o.spec.id }, 0);
-    this.session = this.o.driver.start(this.o.spec, this, { logger: this.o.logger, metrics: this.o.metrics });
+    this.session = this.o.driver.start(this.o.spec, this, {
+      logger: this.o.logger,
+      metrics: this.o.metrics,
+      ...(this.o.stateDir ? { stateDir: this.o.stateDir } : {}),
+    });
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,7 @@
 import { createLogger, MEDTEL_VERSION } from '@medtel/shared';
 import { Command, CommanderError } from 'commander';
 import { startPumpSimulator } from './pump.js';
+import { addOpcuaCommands } from './opcua-commands.js';
 import { addSerialCommands } from './serial-commands.js';
 import { PUMP_CLI_DEFAULTS, type PumpCliFlags, parsePumpCliFlags, SCENARIOS, UsageError } from './pump-options.js';
 
@@ -96,6 +97,7 @@ program
   });
 
 addSerialCommands(program, fail);
+addOpcuaCommands(program, fail);
 
 try {
   await program.parseAsync(process.argv);
