@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, MEDTEL_VERSION, stopOnSignals, parseDuration } from '@medtel/shared';
 import { Agent, planDevices } from './agent.js';
 import { loadAgentConfig } from './config.js';
+import { addOpcuaCommands } from './opcua-cli.js';
 import { OutboxOpenError } from './outbox/index.js';
 import { outboxPeek, outboxPurge, outboxStats } from './outbox/commands.js';
 
@@ -101,5 +102,7 @@ outbox
       fail(err);
     }
   });
+
+addOpcuaCommands(program, fail);
 
 program.parseAsync(process.argv).catch(fail);

@@ -57,6 +57,12 @@ export class OpcuaDeviceSession implements DeviceSession {
   }
 
   start(): void {
+    if (this.spec.connection.connection.demoAcceptAnyServerCertificate) {
+      this.ctx.logger.warn(
+        { device: this.spec.id, endpoint: this.endpoint },
+        'demo mode: any OPC UA server certificate is accepted for this device; never use this with a real device',
+      );
+    }
     this.schedule(0);
   }
 
