@@ -62,7 +62,7 @@ export const OpcuaConnectionSchema = Type.Object(
     /** Demo/bench only: trust any server certificate on first sight. Never for a real device. */
     demoAcceptAnyServerCertificate: Type.Boolean({ default: false }),
     /** Subscription publishing interval; default: the shortest sampling interval of the profile. */
-    publishingInterval: Type.Optional(Duration('1s')),
+    publishingInterval: Type.Optional(Type.String({ pattern: DURATION_PATTERN, expected: 'a duration such as 500ms or 1s' })),
     /** Longest wait before reconnecting after a failure (backoff doubles from the poll interval up to this). */
     reconnectMax: Duration('30s'),
   },
@@ -74,7 +74,7 @@ export const OpcuaReadSchema = Type.Object(
   {
     /** Browse path from the Objects folder, e.g. Device/Magnet/HeliumLevel (names in the profile's namespace). */
     path: Type.String({ pattern: '^[^/]+(/[^/]+)*$', expected: 'a browse path such as Device/Magnet/HeliumLevel' }),
-    samplingInterval: Type.Optional(Duration('1s')),
+    samplingInterval: Type.Optional(Type.String({ pattern: DURATION_PATTERN, expected: 'a duration such as 250ms or 1s' })),
     /** Report a change only when the value moves by at least this much (absolute, or % of the range). */
     deadband: Type.Optional(Type.Number({ minimum: 0 })),
     deadbandType: Type.Union([Type.Literal('absolute'), Type.Literal('percent')], { default: 'absolute' }),
