@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '@medtel/collector';
 import { type ImagingSimulator, type MriScanner, startMriSimulator } from '../simulators/dist/opcua/index.js';
-import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
+import { type Proc, ROOT, freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
 
 /**
  * OPC UA end to end: the MRI simulator (a real node-opcua server, in this
@@ -18,6 +18,7 @@ const procs: Proc[] = [];
 let http = 0;
 let token = '';
 let sim: ImagingSimulator<MriScanner>;
+let quenched: ImagingSimulator<MriScanner>;
 let maxSessions = 0;
 let sessionProbe: NodeJS.Timeout | undefined;
 const DEVICE = 'gw-ua.mri-1';
@@ -28,7 +29,7 @@ const api = <T>(path: string) => getJson<T>(`http://127.0.0.1:${http}${path}`, t
 const helium = async () => (await api<{ readings: Reading[] }>(`/api/v1/devices/${DEVICE}/telemetry?metric=helium_level&limit=10000`)).body.readings;
 
 beforeAll(async () => {
-  const ports = { mqtt: await freePort(), http: await freePort(), opcua: await freePort() };
+  const ports = { mqtt: await freePort(), http: await freePort(), opcua: await freePort(), quench: await freePort() };
   http = ports.http;
   // A fast leak (0.1 %/s) so the level changes past the profile's deadband at every sample.
   sim = await startMriSimulator({
@@ -41,6 +42,22 @@ beforeAll(async () => {
     leakPercentPerHour: 360,
     calibrationMs: 300,
   });
+  // A second MRI that quenches at once: its cold-head sensor reads BadSensorFailure.
+  quenched = await startMriSimulator({
+    port: ports.quench,
+    pkiDir: join(dir.path, 'sim-pki-q'),
+    serial: 'MR-E2E-0002',
+    seed: 8,
+    scenario: 'quench',
+    scenarioAfterS: 0,
+  });
+  // A profile written for another firmware: one browse path the server does not have.
+  writeFileSync(
+    join(dir.path, 'wrong-path.yaml'),
+    readFileSync(join(ROOT, 'agent/profiles/medtel-mt-mr-15.yaml'), 'utf8')
+      .replace('profile: medtel-mt-mr-15', 'profile: wrong-path')
+      .replace('Device/Room/OxygenLevel', 'Device/Room/O2Level'),
+  );
   sessionProbe = setInterval(() => {
     maxSessions = Math.max(maxSessions, sim.sessionCount());
   }, 20);
@@ -62,6 +79,12 @@ beforeAll(async () => {
       '    profile: medtel-mt-mr-15',
       `    connection: { protocol: opcua, endpoint: "${sim.endpoint}", reconnectMax: 2s }`,
       '    pollInterval: 250ms',
+      '  - id: mri-q',
+      '    profile: medtel-mt-mr-15',
+      `    connection: { protocol: opcua, endpoint: "${quenched.endpoint}" }`,
+      '  - id: mri-w',
+      '    profile: ./wrong-path.yaml',
+      `    connection: { protocol: opcua, endpoint: "${quenched.endpoint}", reconnectMax: 2s }`,
     ].join('\n'),
   );
   const collector = startCli('collector', ['run', '--config', join(dir.path, 'collector.yaml')], dir.path);
@@ -79,6 +102,7 @@ afterAll(async () => {
   clearInterval(sessionProbe);
   for (const p of [...procs].reverse()) await p.stop();
   await sim?.close();
+  await quenched?.close();
   dir.remove();
 });
 
@@ -136,5 +160,27 @@ describe('end to end: OPC UA MRI', () => {
       200,
     );
     expect(done).toMatchObject({ state: 'completed', ok: true, error: null, result: { test: 'self_test', outcome: 'pass', code: 0, text: 'passed' } });
+  });
+
+  it('reports a failed sensor (Bad status) as a bad-quality reading, never a value', async () => {
+    const bad = await waitFor('a bad cold-head reading from the quenched MRI', async () => {
+      const r = (await api<{ readings: Reading[] }>('/api/v1/devices/gw-ua.mri-q/telemetry?metric=cold_head_temp&limit=100')).body.readings;
+      return r.find((x) => x.quality === 'bad');
+    });
+    expect(bad.value).toBeNull();
+    const field = await waitFor('the field collapsing', async () => {
+      const r = (await api<{ readings: Reading[] }>('/api/v1/devices/gw-ua.mri-q/telemetry?metric=field_strength&limit=1')).body.readings[0];
+      return r && (r.value as number) < 1 ? r : undefined;
+    });
+    expect(field.quality).toBe('good');
+  });
+
+  it('names a browse path the server lacks in the device status, with what to do', async () => {
+    const device = await waitFor('mri-w in error', async () => {
+      const { body } = await api<{ status: string; statusReason?: string; reason?: string }>('/api/v1/devices/gw-ua.mri-w');
+      return body.status === 'error' ? body : undefined;
+    });
+    expect(JSON.stringify(device)).toContain('node path not found: Device/Room/O2Level on opc.tcp://127.0.0.1:');
+    expect(JSON.stringify(device)).toContain('medtel-agent opcua browse');
   });
 });
