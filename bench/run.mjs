@@ -15,9 +15,10 @@ import { parseOptions, usage } from './lib/options.mjs';
 import { printReport, writeJsonReport } from './lib/report.mjs';
 import { drain } from './scenarios/drain.mjs';
 import { ingest } from './scenarios/ingest.mjs';
+import { opcua } from './scenarios/opcua.mjs';
 
 /** In the order they run without --scenario. */
-const SCENARIOS = [ingest, drain];
+const SCENARIOS = [ingest, drain, opcua];
 
 installCleanup();
 

@@ -20,7 +20,8 @@ const PARENT_WATCH = join(dirname(fileURLToPath(import.meta.url)), 'parent-watch
 /**
  * agent.yaml: gateway `gateway` ({id, secret}) of `site`, the outbox in
  * `stateDir`, the collector at `mqttUrl`, and `devices` ([{id, port}]):
- * medtel-mt-lvp-100 pumps over Modbus TCP on loopback, polled every `pollInterval`.
+ * medtel-mt-lvp-100 pumps over Modbus TCP on loopback, polled every `pollInterval`
+ * (or [{yaml}]: a device entry written out as given, e.g. an OPC UA device).
  */
 function agentYaml({ site, gateway, mqttUrl, secretFile, stateDir, httpPort, window, maxBytes, pollInterval, devices }) {
   const q = JSON.stringify; // YAML accepts JSON-quoted strings
@@ -33,9 +34,11 @@ function agentYaml({ site, gateway, mqttUrl, secretFile, stateDir, httpPort, win
     // info: the ready line ("agent started") and connects are logged at info; nothing per message is.
     'log: { level: info }',
     devices.length ? 'devices:' : 'devices: []',
-    ...devices.map(
-      (d) =>
-        `  - { id: ${q(d.id)}, profile: medtel-mt-lvp-100, connection: { protocol: modbus-tcp, host: ${q(HOST)}, port: ${d.port}, unitId: 1 }, pollInterval: ${pollInterval} }`,
+    ...devices.map((d) =>
+      // `yaml`: a complete device entry (other protocols); else a pump on `port`.
+      d.yaml
+        ? `  - ${d.yaml}`
+        : `  - { id: ${q(d.id)}, profile: medtel-mt-lvp-100, connection: { protocol: modbus-tcp, host: ${q(HOST)}, port: ${d.port}, unitId: 1 }, pollInterval: ${pollInterval} }`,
     ),
     '',
   ].join('\n');
