@@ -110,4 +110,28 @@ describe('OPC UA security', () => {
     expect(all.out).toMatch(/Device\/StartCalibration\(\) {2}method .* in\(Kind: String\) out\(Result: String\)/);
     expect(all.out).toContain('Device/Identity/SerialNumber  String = "CT-SEC-0001"');
   });
+
+  it('trusts a server certificate listed in the config (trustedServerCertificates), with no trust step', async () => {
+    writeFileSync(
+      join(dir.path, 'agent-listed.yaml'),
+      [
+        'gateway: { id: gw-sec, site: radiology }',
+        'collector: { secret: "unused-secret-0123456789" }',
+        'stateDir: ./listed-state',
+        'devices:',
+        '  - id: ct-1',
+        '    profile: medtel-mt-ct-64',
+        '    connection:',
+        '      protocol: opcua',
+        `      endpoint: "${sim.endpoint}"`,
+        '      security: { mode: SignAndEncrypt, policy: Basic256Sha256 }',
+        '      identity: { type: username, username: biomed, passwordFile: ct.password }',
+        '      trustedServerCertificates: [sim-pki/own/certs/certificate.pem]',
+      ].join('\n'),
+    );
+    const r = await cli(['opcua', 'browse', sim.endpoint, 'Device/Tube', '-c', 'agent-listed.yaml']);
+    expect(r.out).toMatch(/security SignAndEncrypt\/Basic256Sha256/);
+    expect(r.out).toMatch(/Device\/Tube\/HeatContent {2}Double = \d/);
+    expect(r.code).toBe(0);
+  });
 });
