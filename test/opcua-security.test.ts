@@ -134,4 +134,11 @@ describe('OPC UA security', () => {
     expect(r.out).toMatch(/Device\/Tube\/HeatContent {2}Double = \d/);
     expect(r.code).toBe(0);
   });
+
+  it('says what to do when nothing listens at the endpoint', async () => {
+    const endpoint = `opc.tcp://127.0.0.1:${await freePort()}/medtel`;
+    const r = await cli(['opcua', 'browse', endpoint, '--state-dir', 'other-state']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`medtel-agent: cannot reach ${endpoint}: connection refused; is the OPC UA server running and the endpoint's host and port right?`);
+  });
 });
