@@ -16,10 +16,11 @@ import { printReport, writeJsonReport } from './lib/report.mjs';
 import { drain } from './scenarios/drain.mjs';
 import { ecg } from './scenarios/ecg.mjs';
 import { ingest } from './scenarios/ingest.mjs';
+import { opcua } from './scenarios/opcua.mjs';
 import { phi } from './scenarios/phi.mjs';
 
 /** In the order they run without --scenario. */
-const SCENARIOS = [ingest, drain, ecg, phi];
+const SCENARIOS = [ingest, drain, ecg, opcua, phi];
 
 installCleanup();
 

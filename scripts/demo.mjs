@@ -65,7 +65,7 @@ async function shutdown(code = 0) {
   stopping = true;
   say('\ndemo: stopping agent, simulator and collector...');
   // Agent first, so its last readings still reach the collector.
-  for (const name of ['agent', 'pump-sim', 'ventilator-sim', 'ecg-sim', 'xray-sim', 'collector']) {
+  for (const name of ['agent', 'pump-sim', 'ventilator-sim', 'ecg-sim', 'xray-sim', 'mri-sim', 'ct-sim', 'collector']) {
     const c = children.find((x) => x.name === name);
     if (!c || c.child.exitCode !== null) continue;
     c.child.kill('SIGTERM');
@@ -98,6 +98,8 @@ async function main() {
     vent: await portNear(4001),
     ecg: await portNear(4002),
     xray: await portNear(4003),
+    mri: await portNear(4840),
+    ct: await portNear(4841),
   };
   const secret = generateSecret();
   writeFileSync(join(dir, 'gateway.secret'), `${secret}\n`, { mode: 0o600 });
@@ -113,7 +115,10 @@ async function main() {
       `  - id: vent-1\n    profile: medtel-mt-vent-500\n    connection: { protocol: medibus, path: "tcp://127.0.0.1:${ports.vent}" }\n    pollInterval: 1s\n` +
       `  - id: ecg-1\n    profile: medtel-mt-ecg-12\n    connection: { protocol: medtel-ecg, path: "tcp://127.0.0.1:${ports.ecg}" }\n` +
       `  - id: xray-1\n    profile: medtel-mt-xr-80\n    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xray}", unitId: 1 }\n    pollInterval: 1s\n` +
-      `  - id: xray-2\n    profile: medtel-mt-xr-80\n    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xray}", unitId: 2 }\n    pollInterval: 1s\n`,
+      `  - id: xray-2\n    profile: medtel-mt-xr-80\n    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xray}", unitId: 2 }\n    pollInterval: 1s\n` +
+      `  - id: mri-1\n    profile: medtel-mt-mr-15\n    connection: { protocol: opcua, endpoint: "opc.tcp://127.0.0.1:${ports.mri}/medtel" }\n` +
+      // Demo mode only: a real CT's certificate is trusted with `medtel-agent opcua trust` (docs/opcua.md).
+      `  - id: ct-1\n    profile: medtel-mt-ct-64\n    connection:\n      protocol: opcua\n      endpoint: "opc.tcp://127.0.0.1:${ports.ct}/medtel"\n      security: { mode: SignAndEncrypt, policy: Basic256Sha256 }\n      demoAcceptAnyServerCertificate: true\n`,
   );
 
   say('demo: starting collector...');
@@ -169,6 +174,30 @@ async function main() {
     /simulator listening/,
   );
   await start('xray-sim', 'simulators', ['xray', '--tcp', `127.0.0.1:${ports.xray}`, '--units', '1,2'], /simulator listening/);
+  say('demo: starting MRI and CT simulators (OPC UA)...');
+  await Promise.all([
+    start(
+      'mri-sim',
+      'simulators',
+      [
+        'mri',
+        '--opcua-port',
+        String(ports.mri),
+        '--pki',
+        './data/mri-pki',
+        '--serial',
+        'DEMO-MR-1',
+        '--scenario',
+        'helium-leak',
+        '--scenario-after',
+        '30s',
+        '--leak-rate',
+        '30',
+      ],
+      /simulator listening/,
+    ),
+    start('ct-sim', 'simulators', ['ct', '--opcua-port', String(ports.ct), '--pki', './data/ct-pki', '--serial', 'DEMO-CT-1'], /simulator listening/),
+  ]);
   say('demo: starting agent...');
   await start('agent', 'agent', ['run', '--config', 'agent.yaml'], /agent started/);
 
@@ -186,6 +215,20 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
   }
   await seedDemo(api, token, 'gw-demo.pump-1');
+  // Helium boil-off: the MRI's slow leak is a rate problem long before a level problem.
+  await fetch(`${api}/alert-rules`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'Helium boil-off',
+      scope: { model: 'MT-MR-15' },
+      metric: 'helium_level',
+      condition: { kind: 'rate', direction: 'falling', limit: 10, per: 'h', windowSeconds: 120 },
+      priority: 'high',
+      text: 'Helium level falling faster than 10 %/h',
+      reason: 'demo setup',
+    }),
+  });
   say('');
   say('medtel demo is running: collector + infusion-pump simulator + agent, on loopback.');
   say('');
@@ -204,6 +247,8 @@ async function main() {
   say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/subjects'`);
   say('               medtel-collector phi open -c .demo/collector.yaml --keyring .demo/keyring.json \\');
   say('                 --device gw-demo.pump-1 --reason "demo" --actor you   (audited)');
+  say('  OPC UA:      mri-1 (helium leak from 30 s: a boil-off alert within ~2 min), ct-1 (SignAndEncrypt, demo trust mode)');
+  say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/devices/gw-demo.mri-1/telemetry?metric=helium_level&limit=5'`);
   say('');
   say('Press Ctrl-C to stop.');
 }

@@ -154,6 +154,7 @@ export class Agent {
           logger: this.logger,
           metrics: this.metrics,
           ...(keyring ? { keyring } : {}),
+          stateDir,
         }),
     );
     this.commandLog = new CommandLog(join(stateDir, 'commands.db'));

@@ -4,6 +4,7 @@ import { ConfigError, Keyring, KeyringError, MEDTEL_VERSION, stopOnSignals, pars
 import { Agent, planDevices } from './agent.js';
 import { loadAgentConfig } from './config.js';
 import { keyringFile, keysInit, keysList, keysRotate } from './keys-command.js';
+import { addOpcuaCommands } from './opcua-cli.js';
 import { OutboxOpenError } from './outbox/index.js';
 import { outboxPeek, outboxPurge, outboxStats } from './outbox/commands.js';
 
@@ -142,5 +143,6 @@ keyringOptions(keys.command('list').description('key ids, dates, which is active
       fail(err);
     }
   });
+addOpcuaCommands(program, fail);
 
 program.parseAsync(process.argv).catch(fail);

@@ -26,6 +26,8 @@ export interface DeviceRunnerOptions {
   metrics: AgentMetrics;
   /** Seals patient fields (profile metrics marked `phi:`); without it they are dropped, never sent in clear. */
   keyring?: Keyring;
+  /** Absolute state directory, handed to drivers (OPC UA keeps its PKI there). */
+  stateDir?: string;
 }
 
 /** How often the record is sealed again while the same patient stays associated. */
@@ -68,7 +70,11 @@ export class DeviceRunner implements DeviceSink {
 
   start(): void {
     this.o.metrics.deviceConnected.set({ device: this.o.spec.id }, 0);
-    this.session = this.o.driver.start(this.o.spec, this, { logger: this.o.logger, metrics: this.o.metrics });
+    this.session = this.o.driver.start(this.o.spec, this, {
+      logger: this.o.logger,
+      metrics: this.o.metrics,
+      ...(this.o.stateDir ? { stateDir: this.o.stateDir } : {}),
+    });
   }
 
   async stop(): Promise<void> {

@@ -20,7 +20,8 @@ const PARENT_WATCH = join(dirname(fileURLToPath(import.meta.url)), 'parent-watch
 /**
  * agent.yaml: gateway `gateway` ({id, secret}) of `site`, the outbox in
  * `stateDir`, the collector at `mqttUrl`, and `devices` ([{id, port}]):
- * medtel-mt-lvp-100 pumps over Modbus TCP on loopback, polled every `pollInterval`;
+ * medtel-mt-lvp-100 pumps over Modbus TCP on loopback, polled every `pollInterval`
+ * (or [{yaml}]: a device entry written out as given, e.g. an OPC UA device);
  * or any devices as `deviceEntries`, each one YAML flow mapping.
  */
 function agentYaml({ site, gateway, mqttUrl, secretFile, stateDir, httpPort, window, maxBytes, pollInterval, devices, deviceEntries }) {
@@ -28,6 +29,8 @@ function agentYaml({ site, gateway, mqttUrl, secretFile, stateDir, httpPort, win
     deviceEntries ??
     devices.map(
       (d) =>
+        // `yaml`: a complete device entry (other protocols); else a pump on `port`.
+        d.yaml ??
         `{ id: ${JSON.stringify(d.id)}, profile: medtel-mt-lvp-100, connection: { protocol: modbus-tcp, host: ${JSON.stringify(HOST)}, port: ${d.port}, unitId: 1 }, pollInterval: ${pollInterval} }`,
     );
   const q = JSON.stringify; // YAML accepts JSON-quoted strings

@@ -62,6 +62,10 @@ export const VENDOR_UNITS: Record<string, MdcUnit> = {
   // kV and mA exist in 11073-10101 but their codes are not in our checked sources; private until confirmed.
   MEDTEL_DIM_KILO_VOLT: { refId: 'MEDTEL_DIM_KILO_VOLT', code: 4 * 65536 + PRIVATE + 2, symbol: 'kV' },
   MEDTEL_DIM_MILLI_AMP: { refId: 'MEDTEL_DIM_MILLI_AMP', code: 4 * 65536 + PRIVATE + 3, symbol: 'mA' },
+  // MRI magnet field and helium logistics, CT tube cooling (no 11073 unit codes in our sources).
+  MEDTEL_DIM_TESLA: { refId: 'MEDTEL_DIM_TESLA', code: 4 * 65536 + PRIVATE + 4, symbol: 'T' },
+  MEDTEL_DIM_X_L_PER_DAY: { refId: 'MEDTEL_DIM_X_L_PER_DAY', code: 4 * 65536 + PRIVATE + 5, symbol: 'L/d' },
+  MEDTEL_DIM_KILO_HU_PER_MIN: { refId: 'MEDTEL_DIM_KILO_HU_PER_MIN', code: 4 * 65536 + PRIVATE + 6, symbol: 'kHU/min' },
 };
 
 export const TERMS: Record<string, MdcTerm> = Object.fromEntries(
@@ -145,6 +149,24 @@ export const VENDOR_TERMS: Record<string, MdcTerm> = {
   MEDTEL_XRAY_ERROR_CODE: { refId: 'MEDTEL_XRAY_ERROR_CODE', code: 2 * 65536 + PRIVATE + 12 },
   MEDTEL_EVT_XRAY_FAULT: { refId: 'MEDTEL_EVT_XRAY_FAULT', code: 3 * 65536 + PRIVATE + 7 },
   MEDTEL_EVT_XRAY_HEAT_HIGH: { refId: 'MEDTEL_EVT_XRAY_HEAT_HIGH', code: 3 * 65536 + PRIVATE + 8 },
+  // MRI magnet plant (10101:2004 has no imaging-plant terms; CLINICAL-NOTES section 6)
+  MEDTEL_MRI_HELIUM_LEVEL: { refId: 'MEDTEL_MRI_HELIUM_LEVEL', code: 2 * 65536 + PRIVATE + 13, unit: 'MDC_DIM_PERCENT' },
+  MEDTEL_MRI_HELIUM_BOIL_OFF: { refId: 'MEDTEL_MRI_HELIUM_BOIL_OFF', code: 2 * 65536 + PRIVATE + 14, unit: 'MEDTEL_DIM_X_L_PER_DAY' },
+  MEDTEL_MRI_MAGNET_TEMP: { refId: 'MEDTEL_MRI_MAGNET_TEMP', code: 2 * 65536 + PRIVATE + 15, unit: 'MDC_DIM_KELVIN' },
+  MEDTEL_MRI_COLD_HEAD_TEMP: { refId: 'MEDTEL_MRI_COLD_HEAD_TEMP', code: 2 * 65536 + PRIVATE + 16, unit: 'MDC_DIM_KELVIN' },
+  MEDTEL_MRI_COMPRESSOR_RUNNING: { refId: 'MEDTEL_MRI_COMPRESSOR_RUNNING', code: 2 * 65536 + PRIVATE + 17 },
+  MEDTEL_MRI_CHILLER_WATER_TEMP: { refId: 'MEDTEL_MRI_CHILLER_WATER_TEMP', code: 2 * 65536 + PRIVATE + 18, unit: 'MDC_DIM_DEGC' },
+  MEDTEL_MRI_CHILLER_WATER_FLOW: { refId: 'MEDTEL_MRI_CHILLER_WATER_FLOW', code: 2 * 65536 + PRIVATE + 19, unit: 'MDC_DIM_X_L_PER_MIN' },
+  MEDTEL_MRI_FIELD_STRENGTH: { refId: 'MEDTEL_MRI_FIELD_STRENGTH', code: 2 * 65536 + PRIVATE + 20, unit: 'MEDTEL_DIM_TESLA' },
+  MEDTEL_MRI_SCAN_STATE: { refId: 'MEDTEL_MRI_SCAN_STATE', code: 2 * 65536 + PRIVATE + 21 },
+  MEDTEL_ROOM_O2: { refId: 'MEDTEL_ROOM_O2', code: 2 * 65536 + PRIVATE + 22, unit: 'MDC_DIM_PERCENT' },
+  // CT tube and gantry
+  MEDTEL_CT_ANODE_TEMP: { refId: 'MEDTEL_CT_ANODE_TEMP', code: 2 * 65536 + PRIVATE + 23, unit: 'MDC_DIM_DEGC' },
+  MEDTEL_CT_TUBE_HEAT: { refId: 'MEDTEL_CT_TUBE_HEAT', code: 2 * 65536 + PRIVATE + 24, unit: 'MDC_DIM_PERCENT' },
+  MEDTEL_CT_COOLING_RATE: { refId: 'MEDTEL_CT_COOLING_RATE', code: 2 * 65536 + PRIVATE + 25, unit: 'MEDTEL_DIM_KILO_HU_PER_MIN' },
+  MEDTEL_CT_GANTRY_STATE: { refId: 'MEDTEL_CT_GANTRY_STATE', code: 2 * 65536 + PRIVATE + 26 },
+  MEDTEL_CT_SCAN_COUNT: { refId: 'MEDTEL_CT_SCAN_COUNT', code: 2 * 65536 + PRIVATE + 27 },
+  MEDTEL_CT_DETECTOR_TEMP: { refId: 'MEDTEL_CT_DETECTOR_TEMP', code: 2 * 65536 + PRIVATE + 28, unit: 'MDC_DIM_DEGC' },
 };
 
 /** Device (MDS) codes, partition 1. */

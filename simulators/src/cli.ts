@@ -3,6 +3,7 @@ import { createLogger, MEDTEL_VERSION } from '@medtel/shared';
 import { Command, CommanderError } from 'commander';
 import { startPumpSimulator } from './pump.js';
 import { addPatientFlags, type PatientCliFlags, parsePatientFlags } from './patient-options.js';
+import { addOpcuaCommands } from './opcua-commands.js';
 import { addSerialCommands } from './serial-commands.js';
 import { PUMP_CLI_DEFAULTS, type PumpCliFlags, parsePumpCliFlags, SCENARIOS, UsageError } from './pump-options.js';
 
@@ -98,6 +99,7 @@ addPatientFlags(program.command('pump'))
   });
 
 addSerialCommands(program, fail);
+addOpcuaCommands(program, fail);
 
 try {
   await program.parseAsync(process.argv);

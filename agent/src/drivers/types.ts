@@ -88,6 +88,8 @@ export interface DeviceSpec<C> {
 export interface DriverContext {
   logger: Logger;
   metrics: AgentMetrics;
+  /** The agent's state directory (absolute), for driver state such as the OPC UA PKI. */
+  stateDir?: string;
 }
 
 export interface Driver<C = unknown> {
