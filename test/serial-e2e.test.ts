@@ -47,7 +47,8 @@ describe('serial devices end to end', () => {
   it('ventilator: identity from the device id request, coded readings, a pressure alarm that starts and ends', async () => {
     const device = await waitFor('ventilator in the registry', async () => {
       const res = await api('/api/v1/devices/gw-s.vent-1');
-      return res.status === 200 && res.body.serial ? res.body : undefined;
+      // The birth follows the device id answer; "connected" follows the first full poll: wait for both.
+      return res.status === 200 && res.body.serial && res.body.status === 'connected' ? res.body : undefined;
     });
     expect(device).toMatchObject({ type: 'ventilator', deviceCode: 70001, model: 'MT-VENT-500', serial: 'VT-E2E-1', firmware: '02.13.0', status: 'connected' });
     const rows = (await api('/api/v1/devices/gw-s.vent-1/telemetry?metric=tidal_volume_set&limit=1')).body.readings as Reading[];
@@ -84,7 +85,7 @@ describe('serial devices end to end', () => {
     for (const unit of [1, 2]) {
       const device = await waitFor(`xray-${unit}`, async () => {
         const res = await api(`/api/v1/devices/gw-s.xray-${unit}`);
-        return res.status === 200 && res.body.serial ? res.body : undefined;
+        return res.status === 200 && res.body.serial && res.body.status === 'connected' ? res.body : undefined;
       });
       expect(device).toMatchObject({ type: 'x-ray-generator', model: 'MT-XR-80', serial: `XR-000${unit}`, status: 'connected' });
       const heat = await waitFor(
