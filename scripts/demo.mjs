@@ -230,7 +230,7 @@ async function main() {
     }),
   });
   say('');
-  say('medtel demo is running: collector + infusion-pump simulator + agent, on loopback.');
+  say('medtel demo is running: collector + device simulators + agent, on loopback.');
   say('');
   say(`  API:         ${api}/devices   (a technician's token, valid 8 h, is in .demo/token)`);
   say(`  Try:         TOKEN=$(cat .demo/token)`);
