@@ -3,12 +3,16 @@ import { Backoff, MEDTEL_VERSION, PROTOCOL_VERSION, decodeMessage, topics, type 
 import type { AgentMetrics } from './metrics.js';
 import { buildPayload, type Outbox } from './outbox/index.js';
 import { TokenBucket } from './token-bucket.js';
+import type { UplinkTls } from './uplink-security.js';
 
 export interface UplinkOptions {
   url: string;
   site: string;
   gateway: string;
-  secret: string;
+  /** Absent for a gateway that authenticates with its client certificate only. */
+  secret?: string;
+  /** For mqtts://: CA for the collector's certificate, and the client certificate for mutual TLS. */
+  tls?: UplinkTls;
   inflightWindow: number;
   keepaliveMs: number;
   connectTimeoutMs: number;
@@ -81,6 +85,8 @@ export class Uplink {
       clientId: `medtel-agent-${gateway}`,
       username: gateway,
       password: secret,
+      // The collector's certificate is always checked against the configured CA (and its name against the URL's host).
+      ...(this.options.tls ? { ca: this.options.tls.ca, cert: this.options.tls.cert, key: this.options.tls.key, rejectUnauthorized: true } : {}),
       clean: false,
       protocolVersion: 4,
       keepalive: Math.round(this.options.keepaliveMs / 1000),

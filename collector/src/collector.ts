@@ -6,7 +6,7 @@ import { CalibrationOverdueAlerts } from './alerts/calibration-overdue.js';
 import { buildApi } from './api/app.js';
 import { TokenVerifier, loadOrCreateSigningKey } from './auth/index.js';
 import { startBroker, type BrokerHandle } from './broker/broker.js';
-import { siteCalendar, type CollectorConfig } from './config.js';
+import { brokerLimits, siteCalendar, type CollectorConfig } from './config.js';
 import { DiagnosticsService } from './diagnostics/service.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.js';
@@ -24,7 +24,10 @@ export interface RunningCollector {
   api: FastifyInstance;
   metrics: CollectorMetrics;
   logger: Logger;
+  /** Plain MQTT port (0 when plain MQTT is off). */
   mqttPort: number;
+  /** MQTT over TLS port (0 when TLS is off). */
+  mqttsPort: number;
   httpUrl: string;
   stop(): Promise<void>;
 }
@@ -63,7 +66,15 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     ingestor.onStored(alerting.onStored);
     calibrationAlerts = new CalibrationOverdueAlerts(store, alerting.service, logger, parseDuration(config.alerts.calibrationCheckEvery));
     await calibrationAlerts.start();
-    broker = await startBroker({ host: config.mqtt.host, port: config.mqtt.port, gateways: () => config.gateways, ingestor, metrics, logger });
+    broker = await startBroker({
+      plain: config.mqtt.plain.enabled ? { host: config.mqtt.host, port: config.mqtt.port } : undefined,
+      tls: config.mqtt.tls,
+      lookupGateway: (id) => config.gateways.find((g) => g.id === id),
+      limits: brokerLimits(config),
+      ingestor,
+      metrics,
+      logger,
+    });
     const listening = broker.server;
     // Before the API serves: overdue requests from before a restart are timed out first.
     diagnostics = new DiagnosticsService({ store, broker, ingestor, logger, defaultTimeoutMs, maxTimeoutMs });
@@ -91,7 +102,13 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     });
     const httpUrl = await api.listen({ host: config.http.host, port: config.http.port });
     logger.info(
-      { mqtt: `mqtt://${config.mqtt.host}:${broker.port}`, http: httpUrl, store: config.store.path, gateways: config.gateways.length },
+      {
+        mqtt: config.mqtt.plain.enabled ? `mqtt://${config.mqtt.host}:${broker.port}` : undefined,
+        mqtts: config.mqtt.tls ? `mqtts://${config.mqtt.tls.host}:${broker.tlsPort}` : undefined,
+        http: httpUrl,
+        store: config.store.path,
+        gateways: config.gateways.length,
+      },
       'collector started',
     );
     const b = broker;
@@ -108,6 +125,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       metrics,
       logger,
       mqttPort: b.port,
+      mqttsPort: b.tlsPort,
       httpUrl,
       stop: async () => {
         d.stop();

@@ -79,7 +79,7 @@ export class Bench {
     writeFileSync(
       join(this.dir.path, 'collector.yaml'),
       [
-        `mqtt: { port: ${this.ports.mqtt} }`,
+        `mqtt: { port: ${this.ports.mqtt}, plain: { enabled: true } }`,
         `http: { port: ${this.ports.http} }`,
         'store: { path: ./collector/collector.db }',
         'gateways:',
