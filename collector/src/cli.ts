@@ -4,6 +4,8 @@ import { ConfigError, MEDTEL_VERSION, stopOnSignals } from '@medtel/shared';
 import Database from 'better-sqlite3';
 import { AuditLog, describeVerifyResult } from './audit/index.js';
 import { KeyFileError, ROLES, isRole, issueToken, loadOrCreateSigningKey, parseTtl } from './auth/index.js';
+import { registerGatewayCommands } from './cli-gateway.js';
+import { registerPkiCommands } from './cli-pki.js';
 import { startCollector } from './collector.js';
 import { loadCollectorConfig } from './config.js';
 import { generateSecret, hashSecret } from './secrets.js';
@@ -119,5 +121,8 @@ program
     process.stdout.write(`${describeVerifyResult(result)}\n`);
     process.exit(result.ok ? 0 : 1);
   });
+
+registerGatewayCommands(program, fail);
+registerPkiCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -66,10 +66,22 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     ingestor.onStored(alerting.onStored);
     calibrationAlerts = new CalibrationOverdueAlerts(store, alerting.service, logger, parseDuration(config.alerts.calibrationCheckEvery));
     await calibrationAlerts.start();
+    // The config's gateways list seeds the store; from then on the store (CLI, API) is authoritative.
+    const seeded = await store.gatewayCredentials.seed(config.gateways);
+    if (seeded.added.length) logger.info({ gateways: seeded.added }, 'gateways from the config added to the store');
+    if (seeded.differing.length)
+      logger.warn(
+        { gateways: seeded.differing },
+        'config gateways entries differ from the store, which wins: manage these with `medtel-collector gateway` or the API',
+      );
     broker = await startBroker({
       plain: config.mqtt.plain.enabled ? { host: config.mqtt.host, port: config.mqtt.port } : undefined,
       tls: config.mqtt.tls,
-      lookupGateway: (id) => config.gateways.find((g) => g.id === id),
+      lookupGateway: async (id) => {
+        const c = await store.gatewayCredentials.get(id);
+        return c && !c.revokedAt ? c : undefined;
+      },
+      credentialCheckMs: parseDuration(config.mqtt.credentialCheckEvery),
       limits: brokerLimits(config),
       ingestor,
       metrics,
@@ -87,6 +99,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       metrics,
       logger,
       diagnostics,
+      gatewaySessions: { recheck: () => (broker as BrokerHandle).recheckSessions() },
       alerting: {
         alerting,
         onStored: (listener) => ingestor.onStored(listener),

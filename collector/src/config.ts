@@ -60,6 +60,8 @@ export const CollectorConfigSchema = Type.Object(
         plain: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),
         tls: Type.Optional(MqttTlsSchema),
         limits: MqttLimitsSchema,
+        /** How often connected gateways are checked against the store, so a revocation made with the CLI ends their sessions. */
+        credentialCheckEvery: Duration('2s'),
       },
       { ...strict, default: {} },
     ),

@@ -23,6 +23,7 @@ import { diagnosticsRoutes } from './diagnostics.js';
 import { Diagnostic } from './diagnostics-schemas.js';
 import { installErrorHandler } from './errors.js';
 import { gatewayRoutes } from './gateways.js';
+import { gatewayProvisioningRoutes } from './gateway-provisioning.js';
 import { healthRoutes, type Readiness } from './health.js';
 import { Device, ErrorBody } from './schemas.js';
 import { WorkOrderSchema } from './work-order-view.js';
@@ -36,6 +37,8 @@ export interface ApiOptions {
   verifier: Verifier;
   /** The site's time zone and on-time tolerances (collector config `htm`); UTC and TJC's defaults if omitted. */
   calendar?: SiteCalendar;
+  /** Gateway provisioning routes are served when given: they close sessions of revoked or rotated gateways. */
+  gatewaySessions?: { recheck: () => Promise<number> };
   /** Diagnostics routes are served when given (the collector always gives it). */
   diagnostics?: DiagnosticsService;
   /** Alerts, alert rules and the live stream; their routes are served only when given. */
@@ -79,6 +82,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       info: { title: 'medtel collector API', version: MEDTEL_VERSION, description: 'Device registry and telemetry of the medtel collector.' },
       tags: [
         { name: 'registry', description: 'Devices and gateways' },
+        { name: 'gateways', description: 'Gateway provisioning: credentials, secret rotation, revocation (admins)' },
         { name: 'telemetry', description: 'Readings as stored' },
         { name: 'calibration', description: 'Calibration intervals, records (ISO/IEC 17025 style) and due lists' },
         { name: 'maintenance', description: 'Preventive-maintenance schedules and work orders' },
@@ -110,6 +114,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     async (api) => {
       await api.register(deviceRoutes(options.store));
       await api.register(gatewayRoutes(options.store));
+      if (options.gatewaySessions) await api.register(gatewayProvisioningRoutes(options.store, options.gatewaySessions));
       await api.register(auditRoutes(options.store));
       const calendar = options.calendar ?? DEFAULT_CALENDAR;
       await api.register(calibrationRoutes(options.store, calendar));

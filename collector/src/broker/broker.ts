@@ -1,11 +1,10 @@
 import type { Server, Socket } from 'node:net';
 import { Aedes, type Client } from 'aedes';
 import { ConfigError, type Logger } from '@medtel/shared';
-import type { GatewayEntry } from '../config.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { createAuthorizePublish, createAuthorizeSubscribe } from './authorize.js';
-import { createAuthenticate, type Sessions } from './gateway-auth.js';
+import { createAuthenticate, type GatewayIdentity, type Sessions } from './gateway-auth.js';
 import { guardPacketSize, PublishRateLimiter } from './limits.js';
 import { createPlainListener, createTlsListener, listen, type TlsListenerOptions } from './listeners.js';
 
@@ -31,6 +30,13 @@ export interface BrokerHandle {
   isGatewayConnected(gateway: string): boolean;
   /** Closes every live connection of the gateway (revocation); returns how many. */
   disconnectGateway(gateway: string): number;
+  /**
+   * Looks up every connected gateway again and closes sessions whose gateway
+   * was revoked or whose credential changed since they logged in (a rotated
+   * secret). Runs after API changes and every credentialCheckMs (to catch
+   * changes made with the CLI); returns the number of sessions closed.
+   */
+  recheckSessions(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -39,7 +45,9 @@ export async function startBroker(options: {
   plain?: { host: string; port: number };
   tls?: TlsListenerOptions;
   /** The gateway with this id if it may connect now (known, not revoked). */
-  lookupGateway: (id: string) => GatewayEntry | undefined;
+  lookupGateway: (id: string) => Promise<GatewayIdentity | undefined>;
+  /** How often connected gateways are checked against the store (0: only when recheckSessions is called). */
+  credentialCheckMs?: number;
   limits: BrokerLimits;
   ingestor: Ingestor;
   metrics: CollectorMetrics;
@@ -130,6 +138,42 @@ export async function startBroker(options: {
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     throw err;
   }
+  const disconnectGateway = (gateway: string) => {
+    const clients = [...(connected.get(gateway) ?? [])];
+    for (const c of clients) c.close();
+    return clients.length;
+  };
+  const recheckSessions = async () => {
+    let closed = 0;
+    for (const [id, clients] of [...connected]) {
+      const now = await options.lookupGateway(id);
+      for (const client of [...clients]) {
+        const was = sessions.get(client);
+        if (now && now.version === was?.version) continue;
+        logger.warn(
+          { gateway: id, clientId: client.id, reason: now ? 'credential changed' : 'revoked' },
+          'closing gateway session: credential revoked or changed',
+        );
+        client.close();
+        closed++;
+      }
+    }
+    return closed;
+  };
+  let checking = false;
+  const checkTimer =
+    options.credentialCheckMs && options.credentialCheckMs > 0
+      ? setInterval(() => {
+          if (checking) return;
+          checking = true;
+          recheckSessions()
+            .catch((err: Error) => logger.error({ err: err.message }, 'gateway credential check failed'))
+            .finally(() => {
+              checking = false;
+            });
+        }, options.credentialCheckMs)
+      : undefined;
+  checkTimer?.unref();
   return {
     aedes,
     server: servers[0] as Server,
@@ -137,12 +181,10 @@ export async function startBroker(options: {
     port,
     tlsPort,
     isGatewayConnected: (gateway) => connected.has(gateway),
-    disconnectGateway: (gateway) => {
-      const clients = [...(connected.get(gateway) ?? [])];
-      for (const c of clients) c.close();
-      return clients.length;
-    },
+    disconnectGateway,
+    recheckSessions,
     close: async () => {
+      clearInterval(checkTimer);
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },

@@ -1,12 +1,22 @@
 import type { Client } from 'aedes';
 import type { Logger } from '@medtel/shared';
-import type { GatewayEntry } from '../config.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { verifySecret } from '../secrets.js';
 import { certificateNames, peerCertificate } from './tls-identity.js';
 
+/** A gateway as the broker needs it to authenticate and authorise a connection. */
+export interface GatewayIdentity {
+  id: string;
+  /** If set, the gateway may only publish under this site. */
+  site?: string | null;
+  auth?: 'secret' | 'certificate' | 'both';
+  secretHash?: string | null;
+  /** The credential's version when the session began; a newer one (rotation) ends the session. */
+  version?: number;
+}
+
 /** Which gateway each connection authenticated as. */
-export type Sessions = WeakMap<Client, GatewayEntry>;
+export type Sessions = WeakMap<Client, GatewayIdentity>;
 
 /** Aedes error with the CONNACK return code to send (3.1.1: 4 bad credentials, 5 not authorised). */
 function refusal(returnCode: 4 | 5, message: string): Error & { returnCode: number } {
@@ -15,7 +25,7 @@ function refusal(returnCode: 4 | 5, message: string): Error & { returnCode: numb
 
 export interface AuthenticateOptions {
   /** The gateway with this id if it may connect (known and not revoked). */
-  lookup: (id: string) => GatewayEntry | undefined;
+  lookup: (id: string) => Promise<GatewayIdentity | undefined>;
   /** Live connections of a gateway id, for the per-gateway connection limit. */
   connections: (id: string) => number;
   maxConnectionsPerGateway: number;
@@ -37,7 +47,7 @@ interface Refusal {
 }
 
 /** Who the connection claims to be and whether its certificate backs the claim; the secret is checked after. */
-function identify(options: AuthenticateOptions, client: Client, username: string | undefined): GatewayEntry | Refusal {
+async function identify(options: AuthenticateOptions, client: Client, username: string | undefined): Promise<GatewayIdentity | Refusal> {
   const cert = peerCertificate(client.conn);
   if (cert.kind === 'untrusted')
     return {
@@ -48,7 +58,7 @@ function identify(options: AuthenticateOptions, client: Client, username: string
     };
   // A certificate-only gateway may leave the user name out: its certificate's CN names it.
   const id = username || (cert.kind === 'trusted' ? cert.subject : undefined);
-  const entry = id ? options.lookup(id) : undefined;
+  const entry = id ? await options.lookup(id) : undefined;
   if (!entry) return { reason: 'unknown_gateway', message: 'unknown or revoked gateway', code: 4 };
   if ((entry.auth ?? 'secret') !== 'secret') {
     if (cert.kind !== 'trusted') return { reason: 'no_certificate', message: `gateway "${entry.id}" must present a client certificate over TLS`, code: 5 };
@@ -80,29 +90,36 @@ export function createAuthenticate(options: AuthenticateOptions, sessions: Sessi
       logger.warn({ clientId: client.id, username, remote, reason: r.reason, ...r.extra }, `refused MQTT connection: ${r.message}`);
       done(refusal(r.code, r.code === 4 ? 'bad user name or password' : 'not authorized'), false);
     };
-    const found = identify(options, client, username);
-    if ('reason' in found) {
-      refuse(found);
-      return;
-    }
-    const entry = found;
-    const accept = () => {
-      sessions.set(client, entry);
-      done(null, true);
+    const verify = (entry: GatewayIdentity) => {
+      const accept = () => {
+        sessions.set(client, entry);
+        done(null, true);
+      };
+      if (entry.auth === 'certificate') {
+        accept();
+        return;
+      }
+      if (!password || !entry.secretHash) {
+        refuse({ reason: 'no_secret', message: `gateway "${entry.id}" sent no secret`, code: 4 });
+        return;
+      }
+      verifySecret(password.toString('utf8'), entry.secretHash).then(
+        (ok) => (ok ? accept() : refuse({ reason: 'wrong_secret', message: 'wrong secret', code: 4, extra: { gateway: entry.id } })),
+        (err: Error) => {
+          metrics.authFailures.inc({ reason: 'error' });
+          logger.error({ err: err.message, gateway: entry.id }, 'secret verification failed');
+          done(refusal(5, 'not authorized'), false);
+        },
+      );
     };
-    if (entry.auth === 'certificate') {
-      accept();
-      return;
-    }
-    if (!password || !entry.secretHash) {
-      refuse({ reason: 'no_secret', message: `gateway "${entry.id}" sent no secret`, code: 4 });
-      return;
-    }
-    verifySecret(password.toString('utf8'), entry.secretHash).then(
-      (ok) => (ok ? accept() : refuse({ reason: 'wrong_secret', message: 'wrong secret', code: 4, extra: { gateway: entry.id } })),
+    identify(options, client, username).then(
+      (found) => {
+        if ('reason' in found) refuse(found);
+        else verify(found);
+      },
       (err: Error) => {
         metrics.authFailures.inc({ reason: 'error' });
-        logger.error({ err: err.message, gateway: entry.id }, 'secret verification failed');
+        logger.error({ err: err.message, username }, 'gateway lookup failed');
         done(refusal(5, 'not authorized'), false);
       },
     );

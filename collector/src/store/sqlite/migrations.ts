@@ -3,6 +3,7 @@ import { AUDIT_SCHEMA_SQL } from '../../audit/schema.js';
 import { HTM_SCHEMA_SQL } from './htm-schema.js';
 import { ALERTS_SCHEMA_SQL } from './alerts-schema.js';
 import { DIAGNOSTICS_SCHEMA_SQL } from './diagnostics-schema.js';
+import { GATEWAY_CREDENTIALS_SCHEMA_SQL } from './gateway-credentials-schema.js';
 
 /**
  * Versioned schema changes, applied in order at open; the applied version is
@@ -108,6 +109,7 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
   { version: 5, name: 'healthcare technology management: asset fields, calibrations, PM, work orders, status history', sql: HTM_SCHEMA_SQL },
   { version: 6, name: 'alert rules and alerts', sql: ALERTS_SCHEMA_SQL },
   { version: 7, name: 'diagnostic requests; tests announced in births', sql: DIAGNOSTICS_SCHEMA_SQL },
+  { version: 10, name: 'gateway credentials: provisioning and revocation', sql: GATEWAY_CREDENTIALS_SCHEMA_SQL },
 ];
 
 export function migrate(db: Database.Database): number {

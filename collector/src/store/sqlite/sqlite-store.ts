@@ -22,6 +22,7 @@ import { AuditLog } from '../../audit/audit-log.js';
 import { ASSET_CODECS, toAssetFields } from './device-asset-columns.js';
 import { SqliteHtmStore } from './htm-store.js';
 import { SqliteDiagnostics } from './diagnostics.js';
+import { SqliteGatewayCredentials } from './gateway-credentials.js';
 import { SqliteAlertStore } from './alerts.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
@@ -46,6 +47,7 @@ export class SqliteStore implements Store {
   readonly htm: SqliteHtmStore;
   readonly diagnostics: SqliteDiagnostics;
   readonly alerts: SqliteAlertStore;
+  readonly gatewayCredentials: SqliteGatewayCredentials;
   private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
   /** `calendar`: the site's time zone and on-time tolerances for HTM schedules. */
@@ -61,6 +63,7 @@ export class SqliteStore implements Store {
     this.htm = new SqliteHtmStore(this.db, this.audit, options.calendar ?? DEFAULT_CALENDAR);
     this.diagnostics = new SqliteDiagnostics(this.db, this.audit);
     this.alerts = new SqliteAlertStore(this.db, this.audit);
+    this.gatewayCredentials = new SqliteGatewayCredentials(this.db, this.audit);
   }
 
   private prepare() {
