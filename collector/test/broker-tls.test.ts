@@ -125,6 +125,15 @@ describe('MQTT over TLS', () => {
     expect(await collector.metrics.registry.getSingleMetricAsString('medtel_broker_auth_failures_total')).toMatch(/reason="certificate_name"/);
   });
 
+  it('refuses a good certificate once its gateway is revoked', async () => {
+    await collector.store.gatewayCredentials.add({ id: 'gw-gone', auth: 'certificate', secretHash: null }, { sub: 'test', role: 'system' });
+    const gone = issueGateway(pki.path, 'gw-gone');
+    (await connectTls({ username: 'gw-gone', cert: readFileSync(gone.cert), key: readFileSync(gone.key) })).end(true);
+    await collector.store.gatewayCredentials.revoke('gw-gone', { sub: 'test', role: 'system' }, 'lost');
+    await expect(connectTls({ username: 'gw-gone', cert: readFileSync(gone.cert), key: readFileSync(gone.key) })).rejects.toMatchObject({ code: 4 });
+    expect(collector.log()).toMatch(/"username":"gw-gone".*refused MQTT connection: unknown or revoked gateway/);
+  });
+
   it('a client refuses a collector whose certificate its CA did not sign', async () => {
     await expect(connectTls({ username: 'gw-1', password: SECRETS['gw-1'], ca: readFileSync(join(otherPki.path, 'ca.crt')) })).rejects.toThrow(
       /self[- ]signed|unable to verify|certificate/i,
