@@ -6,7 +6,7 @@ import { CalibrationOverdueAlerts } from './alerts/calibration-overdue.js';
 import { buildApi } from './api/app.js';
 import { TokenVerifier, loadOrCreateSigningKey } from './auth/index.js';
 import { startBroker, type BrokerHandle } from './broker/broker.js';
-import { brokerLimits, siteCalendar, type CollectorConfig } from './config.js';
+import { brokerLimits, httpLimits, siteCalendar, type CollectorConfig } from './config.js';
 import { DiagnosticsService } from './diagnostics/service.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.js';
@@ -99,6 +99,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       metrics,
       logger,
       diagnostics,
+      httpLimits: httpLimits(config),
       gatewaySessions: { recheck: () => (broker as BrokerHandle).recheckSessions() },
       alerting: {
         alerting,

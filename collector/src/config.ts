@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile, parseDuration, parseSize, validateConfig } from '@medtel/shared';
+import type { HttpLimits } from './api/http-hardening.js';
 import type { BrokerLimits } from './broker/broker.js';
 import { isTimeZone } from './htm/calendar.js';
 import { DEFAULT_TOLERANCES, type SiteCalendar } from './htm/pm-schedule.js';
@@ -65,7 +66,24 @@ export const CollectorConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
-    http: Type.Object({ host: Type.String({ default: '127.0.0.1' }), port: Port(8080) }, { ...strict, default: {} }),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Port(8080),
+        limits: Type.Object(
+          {
+            bodyLimit: Type.String({ pattern: SIZE_PATTERN, default: '1MiB', expected: 'a size such as 1MiB' }),
+            maxHeaderSize: Type.String({ pattern: SIZE_PATTERN, default: '16KiB', expected: 'a size such as 16KiB' }),
+            /** The whole request must have arrived within this (slow clients). */
+            requestTimeout: Duration('30s'),
+            headersTimeout: Duration('10s'),
+            keepAliveTimeout: Duration('5s'),
+          },
+          { ...strict, default: {} },
+        ),
+      },
+      { ...strict, default: {} },
+    ),
     store: Type.Object({ path: Type.String({ minLength: 1, default: './data/collector.db' }) }, { ...strict, default: {} }),
     gateways: Type.Array(GatewayEntrySchema, { default: [] }),
     auth: Type.Object(
@@ -200,6 +218,18 @@ export function brokerLimits(config: CollectorConfig): BrokerLimits {
     maxThrottleDelayMs: parseDuration(l.maxThrottleDelay),
     maxConnectionsPerGateway: l.maxConnectionsPerGateway,
     connectTimeoutMs: parseDuration(l.connectTimeout),
+  };
+}
+
+/** http.limits in the units the API works in. */
+export function httpLimits(config: CollectorConfig): HttpLimits {
+  const l = config.http.limits;
+  return {
+    bodyLimit: parseSize(l.bodyLimit),
+    maxHeaderSize: parseSize(l.maxHeaderSize),
+    requestTimeoutMs: parseDuration(l.requestTimeout),
+    headersTimeoutMs: parseDuration(l.headersTimeout),
+    keepAliveTimeoutMs: parseDuration(l.keepAliveTimeout),
   };
 }
 

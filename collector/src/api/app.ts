@@ -22,6 +22,7 @@ import { deviceRoutes } from './devices.js';
 import { diagnosticsRoutes } from './diagnostics.js';
 import { Diagnostic } from './diagnostics-schemas.js';
 import { installErrorHandler } from './errors.js';
+import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, installHttpHardening, type HttpLimits } from './http-hardening.js';
 import { gatewayRoutes } from './gateways.js';
 import { gatewayProvisioningRoutes } from './gateway-provisioning.js';
 import { healthRoutes, type Readiness } from './health.js';
@@ -37,6 +38,8 @@ export interface ApiOptions {
   verifier: Verifier;
   /** The site's time zone and on-time tolerances (collector config `htm`); UTC and TJC's defaults if omitted. */
   calendar?: SiteCalendar;
+  /** Body and header sizes and slow-client timeouts (collector config http.limits). */
+  httpLimits?: HttpLimits;
   /** Gateway provisioning routes are served when given: they close sessions of revoked or rotated gateways. */
   gatewaySessions?: { recheck: () => Promise<number> };
   /** Diagnostics routes are served when given (the collector always gives it). */
@@ -67,7 +70,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     loggerInstance: options.logger as FastifyBaseLogger,
     // Per-request lines would drown the log at dashboard polling rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+    ...fastifyLimitOptions(options.httpLimits ?? DEFAULT_HTTP_LIMITS),
     // On stop, long-lived connections (event streams, keep-alive) must not hold shutdown open.
     forceCloseConnections: true,
     // Unknown query parameters are errors, not silently dropped: a typo like
@@ -105,6 +108,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addSchema(Alert);
   app.addSchema(Rule);
   installErrorHandler(app);
+  installHttpHardening(app, options.httpLimits ?? DEFAULT_HTTP_LIMITS, DOCS_PAGE);
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
   });
