@@ -53,7 +53,7 @@ export function gatewayCredentialContract(name: string, open: () => Promise<{ st
       expect(await c.seed([{ id: 'gw-c', secretHash: 'other' }])).toEqual({ added: [], differing: ['gw-c'] });
       expect((await c.get('gw-c'))?.secretHash).toBe('h1');
       expect((await c.list()).map((g) => g.id)).toEqual(['gw-c', 'gw-d']);
-      expect(store.audit.list({ objectId: 'gw-c' }).items[0]).toMatchObject({ actor: 'collector.yaml', role: 'system' });
+      expect(store.audit.list({ objectId: 'gw-c' }).total).toBe(0);
       await store.close();
     });
   });

@@ -8,6 +8,9 @@ import { createAuthenticate, type GatewayIdentity, type Sessions } from './gatew
 import { guardPacketSize, PublishRateLimiter } from './limits.js';
 import { createPlainListener, createTlsListener, listen, type TlsListenerOptions } from './listeners.js';
 
+/** Largest packet a connection may send before it has authenticated (its CONNECT: id, user name, secret, will). */
+export const PRE_AUTH_MAX_PACKET = 64 * 1024;
+
 export interface BrokerLimits {
   maxPacketSize: number;
   publishRate: number;
@@ -114,9 +117,11 @@ export async function startBroker(options: {
   const onConnection = (socket: Socket) => {
     const client = aedes.handle(socket);
     if (limits.publishRate > 0) limiters.set(client, new PublishRateLimiter(limits.publishRate, limits.publishBurst, limits.maxThrottleDelayMs));
-    guardPacketSize(client, limits.maxPacketSize, (length) => {
+    // Before authentication only a CONNECT can come, and it needs a few KiB at most.
+    const maxBytes = () => (sessions.has(client) ? limits.maxPacketSize : Math.min(PRE_AUTH_MAX_PACKET, limits.maxPacketSize));
+    guardPacketSize(client, maxBytes, (length, max) => {
       metrics.limitRejections.inc({ limit: 'packet_size' });
-      logger.warn({ remote: socket.remoteAddress, length, max: limits.maxPacketSize }, 'MQTT packet over the size limit: connection closed');
+      logger.warn({ remote: socket.remoteAddress, gateway: sessions.get(client)?.id, length, max }, 'MQTT packet over the size limit: connection closed');
     });
   };
   const servers: Server[] = [];

@@ -8,8 +8,12 @@ import { DURATION_PATTERN, SIZE_PATTERN } from '@medtel/shared';
  */
 export const MqttLimitsSchema = Type.Object(
   {
-    /** Largest MQTT packet accepted; a larger length header closes the connection before the body is read. */
-    maxPacketSize: Type.String({ pattern: SIZE_PATTERN, default: '256KiB', expected: 'a size such as 256KiB or 1MiB' }),
+    /**
+     * Largest MQTT packet accepted from an authenticated gateway (a data message may carry up to
+     * 100,000 readings); a larger length field closes the connection before the body is read.
+     * Before authentication the limit is 64 KiB.
+     */
+    maxPacketSize: Type.String({ pattern: SIZE_PATTERN, default: '16MiB', expected: 'a size such as 1MiB or 16MiB' }),
     /** Publishes per second per connection (0: no limit). Above it PUBACKs are delayed, which slows a well-behaved agent. */
     publishRate: Type.Integer({ minimum: 0, default: 5000 }),
     /** Publishes a connection may send at once before the rate applies. */

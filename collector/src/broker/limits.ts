@@ -6,17 +6,19 @@ import type { Client } from 'aedes';
  * Packet size: aedes's mqtt-packet parser would buffer a packet of any
  * announced length (up to 256 MiB). We look at the length field as soon as
  * the parser has read it and close the connection if it is too large, so the
- * body is never buffered.
+ * body is never buffered. `maxBytes` is asked per packet: a client that has
+ * not authenticated yet gets a much smaller limit than a gateway.
  */
-export function guardPacketSize(client: Client, maxBytes: number, onOversize: (length: number) => void): void {
+export function guardPacketSize(client: Client, maxBytes: () => number, onOversize: (length: number, max: number) => void): void {
   // Not in aedes's types: the parser is a private field (aedes 1.x lib/client.js), checked by the limits test.
   const parser = (client as unknown as { _parser?: ParserInternals })._parser;
   if (!parser || typeof parser._parseLength !== 'function') throw new Error('aedes internals changed: cannot guard the packet size');
   const parseLength = parser._parseLength;
   parser._parseLength = function guardedParseLength(this: ParserInternals): boolean {
     const done = parseLength.call(this);
-    if (done && this.packet.length > maxBytes) {
-      onOversize(this.packet.length);
+    const max = done ? maxBytes() : 0;
+    if (done && this.packet.length > max) {
+      onOversize(this.packet.length, max);
       // Stop parsing what is buffered: the state machine ends when a state returns false.
       this._list.consume(this._list.length);
       client.conn.destroy();

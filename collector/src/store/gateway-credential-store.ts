@@ -49,7 +49,9 @@ export interface GatewayCredentialStore {
   revoke(id: string, actor: CredentialActor, reason?: string, expectedVersion?: number): Promise<CredentialOutcome>;
   /**
    * The config's `gateways:` list: entries not yet in the store are added
-   * (audited as the system); entries already there are left as the store has
+   * (not audited: the audit trail records changes made through the API and
+   * CLI; the config file is its own record, and the collector logs what it
+   * added); entries already there are left as the store has
    * them. Returns the ids added and the ids whose config entry differs from
    * the store (the store wins).
    */

@@ -51,9 +51,10 @@ export class SqliteGatewayCredentials implements GatewayCredentialStore {
     return (this.db.prepare('SELECT * FROM gateway_credentials ORDER BY id').all() as Row[]).map(toCredential);
   }
 
+  /** `actor` null: not audited (the config seed; the config file is its own record). */
   private insert(
     input: { id: string; site?: string | null; auth: GatewayAuthMode; secretHash: string | null },
-    actor: CredentialActor,
+    actor: CredentialActor | null,
     action: string,
     reason?: string,
   ) {
@@ -62,16 +63,17 @@ export class SqliteGatewayCredentials implements GatewayCredentialStore {
       .prepare('INSERT INTO gateway_credentials (id, site, auth, secret_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(input.id, input.site ?? null, input.auth, input.secretHash, at, at);
     const credential = this.row(input.id) as GatewayCredential;
-    this.audit.append({
-      actor: actor.sub,
-      role: actor.role,
-      action,
-      objectType: 'gateway',
-      objectId: input.id,
-      oldValue: null,
-      newValue: audited(credential),
-      reason: reason ?? null,
-    });
+    if (actor)
+      this.audit.append({
+        actor: actor.sub,
+        role: actor.role,
+        action,
+        objectType: 'gateway',
+        objectId: input.id,
+        oldValue: null,
+        newValue: audited(credential),
+        reason: reason ?? null,
+      });
     return credential;
   }
 
@@ -138,7 +140,7 @@ export class SqliteGatewayCredentials implements GatewayCredentialStore {
         const existing = this.row(e.id);
         const wanted = { id: e.id, site: e.site ?? null, auth: e.auth ?? 'secret', secretHash: e.secretHash ?? null };
         if (!existing) {
-          this.insert(wanted, { sub: 'collector.yaml', role: 'system' }, 'gateway:provision', 'seeded from the gateways list in the collector config');
+          this.insert(wanted, null, 'gateway:provision');
           added.push(e.id);
         } else if (existing.site !== wanted.site || existing.auth !== wanted.auth || existing.secretHash !== wanted.secretHash || existing.revokedAt) {
           differing.push(e.id);
