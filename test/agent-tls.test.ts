@@ -53,6 +53,17 @@ describe('agent uplink security', () => {
     expect(await agent.stop()).toBe(0);
   });
 
+  it('does not connect to a collector whose certificate it cannot verify (no caFile: public CAs only)', async () => {
+    const file = await agentYaml(
+      'gw-tls',
+      `collector: { url: "mqtts://localhost:${collector.mqttsPort}", reconnectMin: 200ms, reconnectMax: 1s, tls: { certFile: pki/gateways/gw-tls.crt, keyFile: pki/gateways/gw-tls.key } }`,
+    );
+    const agent = startCli('agent', ['run', '--config', file], dir.path);
+    await agent.waitForLine(/self-signed certificate in certificate chain.*collector's certificate not trusted: check collector\.tls\.caFile/);
+    expect(collector.broker.isGatewayConnected('gw-tls')).toBe(false);
+    await agent.stop();
+  });
+
   it('refuses plain mqtt:// to a remote host in one line, unless allowInsecure (then warns at start)', async () => {
     const file = await agentYaml('gw-plain', 'collector: { url: "mqtt://10.255.255.1:1883", secret: s3cret }');
     const refused = startCli('agent', ['run', '--config', file], dir.path);

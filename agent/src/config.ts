@@ -37,7 +37,8 @@ export const AgentConfigSchema = Type.Object(
         tls: Type.Optional(
           Type.Object(
             {
-              caFile: Type.String({ minLength: 1 }),
+              /** Without it, Node's bundled public CAs (a hospital CA must be given here). */
+              caFile: Type.Optional(Type.String({ minLength: 1 })),
               certFile: Type.Optional(Type.String({ minLength: 1 })),
               keyFile: Type.Optional(Type.String({ minLength: 1 })),
             },

@@ -6,7 +6,8 @@ import type { AgentConfig } from './config.js';
 
 /** What mqtt.js needs for the TLS part of the uplink. */
 export interface UplinkTls {
-  ca: Buffer;
+  /** Absent: Node's bundled public CAs (a collector with a publicly trusted certificate). */
+  ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
 }
@@ -20,8 +21,8 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * Checks collector.url against collector.tls / allowInsecure and reads the
- * PEM files. The collector's certificate is always verified against caFile
- * (mqtt.js rejectUnauthorized stays on); plain mqtt:// to another host than
+ * PEM files. The collector's certificate is always verified, against caFile
+ * or else Node's public CAs (mqtt.js rejectUnauthorized stays on); plain mqtt:// to another host than
  * this one is refused unless allowInsecure, and then warned about at every
  * start, because the secret and the data would cross the network in clear.
  */
@@ -45,12 +46,8 @@ export function uplinkSecurity(config: AgentConfig, configFile: string, logger: 
     }
     return undefined;
   }
-  if (!c.tls)
-    throw new ConfigError(
-      `${configFile}: collector.tls.caFile: missing; mqtts:// needs the CA that signed the collector's certificate`,
-      configFile,
-      'collector.tls',
-    );
+  // Without collector.tls the collector's certificate is still verified, against Node's public CAs.
+  if (!c.tls) return {};
   const read = (file: string, field: string) => {
     const path = resolve(base, file);
     try {
@@ -66,7 +63,7 @@ export function uplinkSecurity(config: AgentConfig, configFile: string, logger: 
       'collector.tls.keyFile',
     );
   return {
-    ca: read(c.tls.caFile, 'caFile'),
+    ...(c.tls.caFile ? { ca: read(c.tls.caFile, 'caFile') } : {}),
     ...(c.tls.certFile && c.tls.keyFile ? { cert: read(c.tls.certFile, 'certFile'), key: read(c.tls.keyFile, 'keyFile') } : {}),
   };
 }

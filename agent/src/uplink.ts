@@ -86,7 +86,7 @@ export class Uplink {
       username: gateway,
       password: secret,
       // The collector's certificate is always checked against the configured CA (and its name against the URL's host).
-      ...(this.options.tls ? { ca: this.options.tls.ca, cert: this.options.tls.cert, key: this.options.tls.key, rejectUnauthorized: true } : {}),
+      ...(this.options.tls ? { ...this.options.tls, rejectUnauthorized: true } : {}),
       clean: false,
       protocolVersion: 4,
       keepalive: Math.round(this.options.keepaliveMs / 1000),
@@ -107,6 +107,11 @@ export class Uplink {
       // Connection errors surface again as 'close'; CONNACK refusals are worth their own line.
       const code = (err as { code?: number }).code;
       if (code === 4 || code === 5) this.logger.error({ url: redact(url), code }, 'collector refused our credentials: check gateway id and secret');
+      else if (isCertificateError(err))
+        this.logger.error(
+          { url: redact(url), err: err.message },
+          "collector's certificate not trusted: check collector.tls.caFile and that the URL's host is named in the certificate",
+        );
       else this.logger.warn({ url: redact(url), err: err.message }, 'uplink error');
     });
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
@@ -237,4 +242,10 @@ function redact(url: string): string {
   } catch {
     return '(invalid url)';
   }
+}
+
+/** TLS verification failures of the collector's certificate (OpenSSL codes and Node's host-name check). */
+function isCertificateError(err: Error): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return /^(CERT_|SELF_SIGNED|DEPTH_ZERO|UNABLE_TO_|ERR_TLS_CERT_ALTNAME)/.test(code);
 }
