@@ -107,7 +107,7 @@ async function main() {
   initKeyring(join(dir, 'keyring.json'));
   writeFileSync(
     join(dir, 'collector.yaml'),
-    `# written by npm run demo\nmqtt: { host: 127.0.0.1, port: ${ports.mqtt} }\nhttp: { host: 127.0.0.1, port: ${ports.http} }\nstore: { path: ./data/collector.db }\nauth: { keyFile: ./data/token-signing.key }\nalerts: { calibrationCheckEvery: 5s }\ngateways:\n  - id: gw-demo\n    secretHash: "${await hashSecret(secret)}"\n`,
+    `# written by npm run demo\nmqtt: { host: 127.0.0.1, port: ${ports.mqtt}, plain: { enabled: true } }\nhttp: { host: 127.0.0.1, port: ${ports.http} }\nstore: { path: ./data/collector.db }\nauth: { keyFile: ./data/token-signing.key }\nalerts: { calibrationCheckEvery: 5s }\ngateways:\n  - id: gw-demo\n    secretHash: "${await hashSecret(secret)}"\n`,
   );
   writeFileSync(
     join(dir, 'agent.yaml'),

@@ -27,7 +27,7 @@ beforeAll(async () => {
   writeFileSync(
     join(dir.path, 'collector.yaml'),
     [
-      `mqtt: { port: ${ports.mqtt} }`,
+      `mqtt: { port: ${ports.mqtt}, plain: { enabled: true } }`,
       `http: { port: ${ports.http} }`,
       'store: { path: ./collector.db }',
       'alerts: { holdOff: 2s, evaluateEvery: 200ms }',

@@ -65,7 +65,7 @@ beforeAll(async () => {
   writeFileSync(join(dir.path, 'gateway.secret'), `${secret}\n`);
   writeFileSync(
     join(dir.path, 'collector.yaml'),
-    `mqtt: { port: ${ports.mqtt} }\nhttp: { port: ${ports.http} }\nstore: { path: ./collector.db }\ngateways:\n  - id: gw-ua\n    secretHash: "${await hashSecret(secret)}"\n`,
+    `mqtt: { port: ${ports.mqtt}, plain: { enabled: true } }\nhttp: { port: ${ports.http} }\nstore: { path: ./collector.db }\ngateways:\n  - id: gw-ua\n    secretHash: "${await hashSecret(secret)}"\n`,
   );
   writeFileSync(
     join(dir.path, 'agent.yaml'),

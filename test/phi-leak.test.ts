@@ -129,7 +129,7 @@ beforeAll(async () => {
   writeFileSync(
     join(dir.path, 'collector.yaml'),
     [
-      `mqtt: { port: ${ports.mqtt} }`,
+      `mqtt: { port: ${ports.mqtt}, plain: { enabled: true } }`,
       `http: { port: ${http} }`,
       'store: { path: ./collector/collector.db }',
       'auth: { keyFile: ./collector/token.key }',

@@ -49,7 +49,7 @@ beforeAll(async () => {
   writeFileSync(join(dir.path, 'gateway.secret'), `${secret}\n`);
   writeFileSync(
     join(dir.path, 'collector.yaml'),
-    `mqtt: { port: ${ports.mqtt} }\nhttp: { port: ${ports.http} }\nstore: { path: ./collector/collector.db }\ngateways:\n  - id: gw-sd\n    secretHash: "${await hashSecret(secret)}"\n`,
+    `mqtt: { port: ${ports.mqtt}, plain: { enabled: true } }\nhttp: { port: ${ports.http} }\nstore: { path: ./collector/collector.db }\ngateways:\n  - id: gw-sd\n    secretHash: "${await hashSecret(secret)}"\n`,
   );
   const xrayBad = join(dir.path, 'ttyRS485');
   const ventOk = join(dir.path, 'ttyVENT');

@@ -21,7 +21,8 @@ export async function writeCollectorConfig(
   o: { mqttPort: number; httpPort: number; gateway: string; secret: string; storePath?: string; extra?: Record<string, unknown> },
 ): Promise<void> {
   const config = {
-    mqtt: { port: o.mqttPort },
+    // Plain MQTT is opt-in (production listens on TLS); tests run on loopback.
+    mqtt: { port: o.mqttPort, plain: { enabled: true } },
     http: { port: o.httpPort },
     store: { path: o.storePath ?? './collector/collector.db' },
     ...o.extra,

@@ -13,6 +13,7 @@ import { createAgentMetrics, type AgentMetrics } from './metrics.js';
 import { Outbox } from './outbox/index.js';
 import { findProfileFile, loadProfile, type ResolvedProfile } from './profiles/load.js';
 import { Uplink } from './uplink.js';
+import { uplinkSecurity } from './uplink-security.js';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -63,7 +64,7 @@ export function planDevices(config: AgentConfig, configFile: string): PlannedDev
   });
 }
 
-function readSecret(config: AgentConfig, configFile: string): string {
+function readSecret(config: AgentConfig, configFile: string): string | undefined {
   const { secret, secretFile } = config.collector;
   if (secret && secretFile) throw new ConfigError(`${configFile}: collector: give secret or secretFile, not both`, configFile, 'collector.secretFile');
   if (secretFile) {
@@ -76,6 +77,8 @@ function readSecret(config: AgentConfig, configFile: string): string {
   }
   const fromEnv = process.env.MEDTEL_GATEWAY_SECRET;
   if (secret ?? fromEnv) return (secret ?? fromEnv) as string;
+  // A gateway that proves itself with its client certificate needs no secret.
+  if (config.collector.tls?.certFile && config.collector.url.startsWith('mqtts:')) return undefined;
   throw new ConfigError(
     `${configFile}: collector.secretFile: missing; give the gateway's secret as collector.secretFile (or secret, or MEDTEL_GATEWAY_SECRET)`,
     configFile,
@@ -101,6 +104,7 @@ export class Agent {
     this.metrics = createAgentMetrics();
     const planned = planDevices(config, configFile);
     const secret = readSecret(config, configFile);
+    const tls = uplinkSecurity(config, configFile, this.logger);
     const stateDir = resolve(dirname(resolve(configFile)), config.stateDir);
     const keyring = config.phi
       ? Keyring.load(resolve(dirname(resolve(configFile)), config.phi.keyring), {
@@ -130,6 +134,7 @@ export class Agent {
         site: config.gateway.site,
         gateway: config.gateway.id,
         secret,
+        tls,
         inflightWindow: c.inflightWindow,
         keepaliveMs: parseDuration(c.keepalive),
         connectTimeoutMs: parseDuration(c.connectTimeout),

@@ -33,6 +33,20 @@ export const AgentConfigSchema = Type.Object(
         /** The gateway's secret; prefer secretFile so the secret is not in the config. */
         secret: Type.Optional(Type.String({ minLength: 1 })),
         secretFile: Type.Optional(Type.String({ minLength: 1 })),
+        /** For mqtts://: the CA that signed the collector's certificate, and this gateway's client certificate for mutual TLS. */
+        tls: Type.Optional(
+          Type.Object(
+            {
+              /** Without it, Node's bundled public CAs (a hospital CA must be given here). */
+              caFile: Type.Optional(Type.String({ minLength: 1 })),
+              certFile: Type.Optional(Type.String({ minLength: 1 })),
+              keyFile: Type.Optional(Type.String({ minLength: 1 })),
+            },
+            strict,
+          ),
+        ),
+        /** Allow plain mqtt:// to a collector that is not on this machine (warned about at every start). */
+        allowInsecure: Type.Boolean({ default: false }),
         inflightWindow: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         keepalive: Duration('30s'),
         connectTimeout: Duration('10s'),

@@ -3,12 +3,16 @@ import { Backoff, MEDTEL_VERSION, PROTOCOL_VERSION, decodeMessage, topics, type 
 import type { AgentMetrics } from './metrics.js';
 import { buildPayload, type Outbox } from './outbox/index.js';
 import { TokenBucket } from './token-bucket.js';
+import type { UplinkTls } from './uplink-security.js';
 
 export interface UplinkOptions {
   url: string;
   site: string;
   gateway: string;
-  secret: string;
+  /** Absent for a gateway that authenticates with its client certificate only. */
+  secret?: string;
+  /** For mqtts://: CA for the collector's certificate, and the client certificate for mutual TLS. */
+  tls?: UplinkTls;
   inflightWindow: number;
   keepaliveMs: number;
   connectTimeoutMs: number;
@@ -81,6 +85,8 @@ export class Uplink {
       clientId: `medtel-agent-${gateway}`,
       username: gateway,
       password: secret,
+      // The collector's certificate is always checked against the configured CA (and its name against the URL's host).
+      ...(this.options.tls ? { ...this.options.tls, rejectUnauthorized: true } : {}),
       clean: false,
       protocolVersion: 4,
       keepalive: Math.round(this.options.keepaliveMs / 1000),
@@ -101,6 +107,11 @@ export class Uplink {
       // Connection errors surface again as 'close'; CONNACK refusals are worth their own line.
       const code = (err as { code?: number }).code;
       if (code === 4 || code === 5) this.logger.error({ url: redact(url), code }, 'collector refused our credentials: check gateway id and secret');
+      else if (isCertificateError(err))
+        this.logger.error(
+          { url: redact(url), err: err.message },
+          "collector's certificate not trusted: check collector.tls.caFile and that the URL's host is named in the certificate",
+        );
       else this.logger.warn({ url: redact(url), err: err.message }, 'uplink error');
     });
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
@@ -231,4 +242,10 @@ function redact(url: string): string {
   } catch {
     return '(invalid url)';
   }
+}
+
+/** TLS verification failures of the collector's certificate (OpenSSL codes and Node's host-name check). */
+function isCertificateError(err: Error): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return /^(CERT_|SELF_SIGNED|DEPTH_ZERO|UNABLE_TO_|ERR_TLS_CERT_ALTNAME)/.test(code);
 }

@@ -19,7 +19,7 @@ const PARENT_WATCH = join(dirname(fileURLToPath(import.meta.url)), 'parent-watch
 function collectorYaml({ mqttPort, httpPort, dbPath, gateways }) {
   const q = JSON.stringify; // YAML accepts JSON-quoted strings
   return [
-    `mqtt: { host: ${q(HOST)}, port: ${mqttPort} }`,
+    `mqtt: { host: ${q(HOST)}, port: ${mqttPort}, plain: { enabled: true }, limits: { publishRate: 0 } }`,
     `http: { host: ${q(HOST)}, port: ${httpPort} }`,
     `store: { path: ${q(dbPath)} }`,
     // info, not warn: the ready line ("collector started") is logged at info. Per-message

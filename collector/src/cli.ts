@@ -6,6 +6,8 @@ import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditLog, describeVerifyResult } from './audit/index.js';
 import { KeyFileError, ROLES, isRole, issueToken, loadOrCreateSigningKey, parseTtl } from './auth/index.js';
+import { registerGatewayCommands } from './cli-gateway.js';
+import { registerPkiCommands } from './cli-pki.js';
 import { startCollector } from './collector.js';
 import { loadCollectorConfig } from './config.js';
 import { PhiOpener } from './phi/opener.js';
@@ -163,5 +165,7 @@ program
       await store?.close();
     }
   });
+registerGatewayCommands(program, fail);
+registerPkiCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

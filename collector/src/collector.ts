@@ -6,7 +6,7 @@ import { CalibrationOverdueAlerts } from './alerts/calibration-overdue.js';
 import { buildApi } from './api/app.js';
 import { TokenVerifier, loadOrCreateSigningKey } from './auth/index.js';
 import { startBroker, type BrokerHandle } from './broker/broker.js';
-import { siteCalendar, type CollectorConfig } from './config.js';
+import { brokerLimits, httpLimits, siteCalendar, type CollectorConfig } from './config.js';
 import { DiagnosticsService } from './diagnostics/service.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { PhiOpener } from './phi/opener.js';
@@ -25,7 +25,10 @@ export interface RunningCollector {
   api: FastifyInstance;
   metrics: CollectorMetrics;
   logger: Logger;
+  /** Plain MQTT port (0 when plain MQTT is off). */
   mqttPort: number;
+  /** MQTT over TLS port (0 when TLS is off). */
+  mqttsPort: number;
   httpUrl: string;
   stop(): Promise<void>;
 }
@@ -64,7 +67,27 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     ingestor.onStored(alerting.onStored);
     calibrationAlerts = new CalibrationOverdueAlerts(store, alerting.service, logger, parseDuration(config.alerts.calibrationCheckEvery));
     await calibrationAlerts.start();
-    broker = await startBroker({ host: config.mqtt.host, port: config.mqtt.port, gateways: () => config.gateways, ingestor, metrics, logger });
+    // The config's gateways list seeds the store; from then on the store (CLI, API) is authoritative.
+    const seeded = await store.gatewayCredentials.seed(config.gateways);
+    if (seeded.added.length) logger.info({ gateways: seeded.added }, 'gateways from the config added to the store');
+    if (seeded.differing.length)
+      logger.warn(
+        { gateways: seeded.differing },
+        'config gateways entries differ from the store, which wins: manage these with `medtel-collector gateway` or the API',
+      );
+    broker = await startBroker({
+      plain: config.mqtt.plain.enabled ? { host: config.mqtt.host, port: config.mqtt.port } : undefined,
+      tls: config.mqtt.tls,
+      lookupGateway: async (id) => {
+        const c = await store.gatewayCredentials.get(id);
+        return c && !c.revokedAt ? c : undefined;
+      },
+      credentialCheckMs: parseDuration(config.mqtt.credentialCheckEvery),
+      limits: brokerLimits(config),
+      ingestor,
+      metrics,
+      logger,
+    });
     const listening = broker.server;
     // Before the API serves: overdue requests from before a restart are timed out first.
     diagnostics = new DiagnosticsService({ store, broker, ingestor, logger, defaultTimeoutMs, maxTimeoutMs });
@@ -81,6 +104,8 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       logger,
       diagnostics,
       phiOpener: new PhiOpener(store.phi, keyring, metrics),
+      httpLimits: httpLimits(config),
+      gatewaySessions: { recheck: () => (broker as BrokerHandle).recheckSessions() },
       alerting: {
         alerting,
         onStored: (listener) => ingestor.onStored(listener),
@@ -96,7 +121,13 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     });
     const httpUrl = await api.listen({ host: config.http.host, port: config.http.port });
     logger.info(
-      { mqtt: `mqtt://${config.mqtt.host}:${broker.port}`, http: httpUrl, store: config.store.path, gateways: config.gateways.length },
+      {
+        mqtt: config.mqtt.plain.enabled ? `mqtt://${config.mqtt.host}:${broker.port}` : undefined,
+        mqtts: config.mqtt.tls ? `mqtts://${config.mqtt.tls.host}:${broker.tlsPort}` : undefined,
+        http: httpUrl,
+        store: config.store.path,
+        gateways: config.gateways.length,
+      },
       'collector started',
     );
     const b = broker;
@@ -113,6 +144,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       metrics,
       logger,
       mqttPort: b.port,
+      mqttsPort: b.tlsPort,
       httpUrl,
       stop: async () => {
         d.stop();

@@ -1,14 +1,17 @@
 import { dirname, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { ConfigError, DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile, validateConfig } from '@medtel/shared';
+import { ConfigError, DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile, parseDuration, parseSize, validateConfig } from '@medtel/shared';
+import type { HttpLimits } from './api/http-hardening.js';
+import type { BrokerLimits } from './broker/broker.js';
 import { isTimeZone } from './htm/calendar.js';
 import { DEFAULT_TOLERANCES, type SiteCalendar } from './htm/pm-schedule.js';
+import { MqttLimitsSchema } from './broker/limits-config.js';
 import { SECRET_HASH_PATTERN } from './secrets.js';
 
 /**
- * collector.yaml. Every setting has a default, so `medtel-collector run` with
- * no file starts a working collector on loopback (it accepts no gateway until
- * one is listed under `gateways`).
+ * collector.yaml. Every setting has a default except the MQTT listener: plain
+ * MQTT is off unless `mqtt.plain.enabled`, so a production config must give
+ * `mqtt.tls` (certificate and key) before the collector starts.
  */
 const strict = { additionalProperties: false } as const;
 const Days = (fallback: number) => Type.Integer({ minimum: 0, maximum: 90, default: fallback, expected: 'a whole number of days, 0-90' });
@@ -20,16 +23,67 @@ export const GatewayEntrySchema = Type.Object(
     id: Type.String({ pattern: ID_PATTERN, expected: 'an id of 1-64 letters, digits, _ or -' }),
     /** If set, the gateway may only publish under this site. */
     site: Type.Optional(Type.String({ pattern: ID_PATTERN })),
-    /** Output of `medtel-collector hash-secret`; the secret itself is never stored. */
-    secretHash: Type.String({ pattern: SECRET_HASH_PATTERN, expected: 'a hash printed by `medtel-collector hash-secret`' }),
+    /** Output of `medtel-collector hash-secret`; the secret itself is never stored. Required unless auth is certificate. */
+    secretHash: Type.Optional(Type.String({ pattern: SECRET_HASH_PATTERN, expected: 'a hash printed by `medtel-collector hash-secret`' })),
+    /**
+     * How the gateway proves who it is: `secret` (user name + secret), `certificate`
+     * (TLS client certificate naming the gateway id), or `both`.
+     */
+    auth: Type.Optional(Type.Union([Type.Literal('secret'), Type.Literal('certificate'), Type.Literal('both')])),
+  },
+  strict,
+);
+
+/** The MQTT-over-TLS listener. Paths are relative to the config file. */
+export const MqttTlsSchema = Type.Object(
+  {
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Port(8883),
+    /** Server certificate chain (PEM) and its private key. */
+    certFile: Type.String({ minLength: 1 }),
+    keyFile: Type.String({ minLength: 1 }),
+    /** CA (PEM) that signs gateway client certificates; without it no client certificate is asked for. */
+    caFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Refuse the TLS handshake of a client without a valid certificate (no secret-only gateways on this listener). */
+    requireClientCertificate: Type.Boolean({ default: false }),
   },
   strict,
 );
 
 export const CollectorConfigSchema = Type.Object(
   {
-    mqtt: Type.Object({ host: Type.String({ default: '127.0.0.1' }), port: Port(1883) }, { ...strict, default: {} }),
-    http: Type.Object({ host: Type.String({ default: '127.0.0.1' }), port: Port(8080) }, { ...strict, default: {} }),
+    mqtt: Type.Object(
+      {
+        /** The plain-TCP listener's address; used only when plain.enabled. */
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Port(1883),
+        /** Unencrypted MQTT: off unless asked for (demo, tests, loopback behind a TLS proxy). */
+        plain: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),
+        tls: Type.Optional(MqttTlsSchema),
+        limits: MqttLimitsSchema,
+        /** How often connected gateways are checked against the store, so a revocation made with the CLI ends their sessions. */
+        credentialCheckEvery: Duration('2s'),
+      },
+      { ...strict, default: {} },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Port(8080),
+        limits: Type.Object(
+          {
+            bodyLimit: Type.String({ pattern: SIZE_PATTERN, default: '1MiB', expected: 'a size such as 1MiB' }),
+            maxHeaderSize: Type.String({ pattern: SIZE_PATTERN, default: '16KiB', expected: 'a size such as 16KiB' }),
+            /** The whole request must have arrived within this (slow clients). */
+            requestTimeout: Duration('30s'),
+            headersTimeout: Duration('10s'),
+            keepAliveTimeout: Duration('5s'),
+          },
+          { ...strict, default: {} },
+        ),
+      },
+      { ...strict, default: {} },
+    ),
     store: Type.Object({ path: Type.String({ minLength: 1, default: './data/collector.db' }) }, { ...strict, default: {} }),
     gateways: Type.Array(GatewayEntrySchema, { default: [] }),
     auth: Type.Object(
@@ -133,7 +187,26 @@ export function loadCollectorConfig(file?: string): CollectorConfig {
   config.store.path = config.store.path === ':memory:' ? config.store.path : resolve(base, config.store.path);
   if (config.phi.keyring) config.phi.keyring = resolve(base, config.phi.keyring);
   config.auth.keyFile = resolve(base, config.auth.keyFile);
+  const tls = config.mqtt.tls;
+  if (tls) {
+    tls.certFile = resolve(base, tls.certFile);
+    tls.keyFile = resolve(base, tls.keyFile);
+    if (tls.caFile) tls.caFile = resolve(base, tls.caFile);
+  }
+  checkGateways(config.gateways, file);
   return config;
+}
+
+/** A gateway that logs in with a secret needs its hash; the schema cannot say "required unless". */
+export function checkGateways(gateways: GatewayEntry[], file: string): void {
+  gateways.forEach((g, i) => {
+    if (g.auth !== 'certificate' && !g.secretHash)
+      throw new ConfigError(
+        `${file}: gateways[${i}].secretHash: missing for gateway "${g.id}" (auth: ${g.auth ?? 'secret'}); give a hash from \`medtel-collector hash-secret\` or set auth: certificate`,
+        file,
+        `gateways[${i}].secretHash`,
+      );
+  });
 }
 
 /** A schema cannot list IANA zones; Intl knows them. */
@@ -142,6 +215,31 @@ function checkTimeZone(config: CollectorConfig, file: string): CollectorConfig {
   if (!isTimeZone(zone))
     throw new ConfigError(`${file}: htm.timeZone: found "${zone}", expected an IANA time zone name such as Europe/Berlin or UTC`, file, 'htm.timeZone');
   return config;
+}
+
+/** mqtt.limits in the units the broker works in. */
+export function brokerLimits(config: CollectorConfig): BrokerLimits {
+  const l = config.mqtt.limits;
+  return {
+    maxPacketSize: parseSize(l.maxPacketSize),
+    publishRate: l.publishRate,
+    publishBurst: l.publishBurst,
+    maxThrottleDelayMs: parseDuration(l.maxThrottleDelay),
+    maxConnectionsPerGateway: l.maxConnectionsPerGateway,
+    connectTimeoutMs: parseDuration(l.connectTimeout),
+  };
+}
+
+/** http.limits in the units the API works in. */
+export function httpLimits(config: CollectorConfig): HttpLimits {
+  const l = config.http.limits;
+  return {
+    bodyLimit: parseSize(l.bodyLimit),
+    maxHeaderSize: parseSize(l.maxHeaderSize),
+    requestTimeoutMs: parseDuration(l.requestTimeout),
+    headersTimeoutMs: parseDuration(l.headersTimeout),
+    keepAliveTimeoutMs: parseDuration(l.keepAliveTimeout),
+  };
 }
 
 /** The site calendar HTM schedules are computed with. */

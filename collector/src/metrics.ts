@@ -44,6 +44,17 @@ export function createCollectorMetrics(registry: Registry = createMetricsRegistr
     queueDepth: new Gauge({ name: 'medtel_ingest_queue_messages', help: 'Messages waiting for the next commit', registers }),
     clients: new Gauge({ name: 'medtel_broker_clients', help: 'Connected MQTT clients', registers }),
     authFailures: new Counter({ name: 'medtel_broker_auth_failures_total', help: 'Refused MQTT connections by reason', labelNames: ['reason'], registers }),
+    limitRejections: new Counter({
+      name: 'medtel_broker_limit_rejections_total',
+      help: 'MQTT connections closed or refused by a limit (packet_size, rate, connections_per_gateway)',
+      labelNames: ['limit'],
+      registers,
+    }),
+    throttled: new Counter({
+      name: 'medtel_broker_throttled_publishes_total',
+      help: 'Publishes held back (their PUBACK delayed) because the client was over its publish rate',
+      registers,
+    }),
     aclViolations: new Counter({
       name: 'medtel_broker_acl_violations_total',
       help: "Publishes or subscriptions outside a gateway's own topics (connection closed)",

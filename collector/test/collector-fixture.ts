@@ -28,6 +28,7 @@ export async function startTestCollector(
   });
   const config = loadCollectorConfig();
   config.mqtt.port = 0;
+  config.mqtt.plain.enabled = true;
   config.http.port = 0;
   config.store.path = join(dir.path, 'collector.db');
   config.auth.keyFile = join(dir.path, 'token-signing.key');

@@ -24,7 +24,9 @@ import { phiRoutes } from './phi.js';
 import { PhiOpener } from '../phi/opener.js';
 import { Diagnostic } from './diagnostics-schemas.js';
 import { installErrorHandler } from './errors.js';
+import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, installHttpHardening, type HttpLimits } from './http-hardening.js';
 import { gatewayRoutes } from './gateways.js';
+import { gatewayProvisioningRoutes } from './gateway-provisioning.js';
 import { healthRoutes, type Readiness } from './health.js';
 import { Device, ErrorBody } from './schemas.js';
 import { WorkOrderSchema } from './work-order-view.js';
@@ -40,6 +42,10 @@ export interface ApiOptions {
   calendar?: SiteCalendar;
   /** Opens PHI envelopes for the API; without one (or without its keyring) POST /phi/open answers 409. */
   phiOpener?: PhiOpener;
+  /** Body and header sizes and slow-client timeouts (collector config http.limits). */
+  httpLimits?: HttpLimits;
+  /** Gateway provisioning routes are served when given: they close sessions of revoked or rotated gateways. */
+  gatewaySessions?: { recheck: () => Promise<number> };
   /** Diagnostics routes are served when given (the collector always gives it). */
   diagnostics?: DiagnosticsService;
   /** Alerts, alert rules and the live stream; their routes are served only when given. */
@@ -68,7 +74,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     loggerInstance: options.logger as FastifyBaseLogger,
     // Per-request lines would drown the log at dashboard polling rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+    ...fastifyLimitOptions(options.httpLimits ?? DEFAULT_HTTP_LIMITS),
     // On stop, long-lived connections (event streams, keep-alive) must not hold shutdown open.
     forceCloseConnections: true,
     // Unknown query parameters are errors, not silently dropped: a typo like
@@ -83,6 +89,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       info: { title: 'medtel collector API', version: MEDTEL_VERSION, description: 'Device registry and telemetry of the medtel collector.' },
       tags: [
         { name: 'registry', description: 'Devices and gateways' },
+        { name: 'gateways', description: 'Gateway provisioning: credentials, secret rotation, revocation (admins)' },
         { name: 'telemetry', description: 'Readings as stored' },
         { name: 'calibration', description: 'Calibration intervals, records (ISO/IEC 17025 style) and due lists' },
         { name: 'maintenance', description: 'Preventive-maintenance schedules and work orders' },
@@ -105,6 +112,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addSchema(Alert);
   app.addSchema(Rule);
   installErrorHandler(app);
+  installHttpHardening(app, options.httpLimits ?? DEFAULT_HTTP_LIMITS, DOCS_PAGE);
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
   });
@@ -114,6 +122,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     async (api) => {
       await api.register(deviceRoutes(options.store));
       await api.register(gatewayRoutes(options.store));
+      if (options.gatewaySessions) await api.register(gatewayProvisioningRoutes(options.store, options.gatewaySessions));
       await api.register(auditRoutes(options.store));
       const calendar = options.calendar ?? DEFAULT_CALENDAR;
       await api.register(calibrationRoutes(options.store, calendar));

@@ -1,76 +1,197 @@
-import { createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
-import type { Logger } from '@medtel/shared';
-import type { GatewayEntry } from '../config.js';
+import type { Server, Socket } from 'node:net';
+import { Aedes, type Client } from 'aedes';
+import { ConfigError, type Logger } from '@medtel/shared';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { createAuthorizePublish, createAuthorizeSubscribe } from './authorize.js';
-import { createAuthenticate, type Sessions } from './gateway-auth.js';
+import { createAuthenticate, type GatewayIdentity, type Sessions } from './gateway-auth.js';
+import { guardPacketSize, PublishRateLimiter } from './limits.js';
+import { createPlainListener, createTlsListener, listen, type TlsListenerOptions } from './listeners.js';
+
+/** Largest packet a connection may send before it has authenticated (its CONNECT: id, user name, secret, will). */
+export const PRE_AUTH_MAX_PACKET = 64 * 1024;
+
+export interface BrokerLimits {
+  maxPacketSize: number;
+  publishRate: number;
+  publishBurst: number;
+  maxThrottleDelayMs: number;
+  maxConnectionsPerGateway: number;
+  connectTimeoutMs: number;
+}
 
 export interface BrokerHandle {
   aedes: Aedes;
+  /** The first listener (TLS if configured, else plain); readiness checks it listens. */
   server: Server;
+  servers: Server[];
+  /** Plain-TCP port, or 0 when plain MQTT is off. */
   port: number;
+  /** TLS port, or 0 when TLS is off. */
+  tlsPort: number;
   /** True while the gateway has a live MQTT connection (diagnostics refuse to queue commands for absent gateways). */
   isGatewayConnected(gateway: string): boolean;
+  /** Closes every live connection of the gateway (revocation); returns how many. */
+  disconnectGateway(gateway: string): number;
+  /**
+   * Looks up every connected gateway again and closes sessions whose gateway
+   * was revoked or whose credential changed since they logged in (a rotated
+   * secret). Runs after API changes and every credentialCheckMs (to catch
+   * changes made with the CLI); returns the number of sessions closed.
+   */
+  recheckSessions(): Promise<number>;
   close(): Promise<void>;
 }
 
-/** The embedded MQTT broker (MQTT 3.1.1) on plain TCP. */
+/** The embedded MQTT broker (MQTT 3.1.1) on TLS and/or plain TCP. */
 export async function startBroker(options: {
-  host: string;
-  port: number;
-  gateways: () => GatewayEntry[];
+  plain?: { host: string; port: number };
+  tls?: TlsListenerOptions;
+  /** The gateway with this id if it may connect now (known, not revoked). */
+  lookupGateway: (id: string) => Promise<GatewayIdentity | undefined>;
+  /** How often connected gateways are checked against the store (0: only when recheckSessions is called). */
+  credentialCheckMs?: number;
+  limits: BrokerLimits;
   ingestor: Ingestor;
   metrics: CollectorMetrics;
   logger: Logger;
 }): Promise<BrokerHandle> {
-  const { metrics, logger } = options;
+  const { metrics, logger, limits } = options;
+  if (!options.plain && !options.tls)
+    throw new ConfigError(
+      'mqtt: no listener: configure mqtt.tls (certFile, keyFile) or, on a trusted network only, set mqtt.plain.enabled: true',
+      '(config)',
+      'mqtt.tls',
+    );
   const sessions: Sessions = new WeakMap();
+  // Live connections per gateway id: a takeover briefly gives two.
+  const connected = new Map<string, Set<Client>>();
+  const authorizePublish = createAuthorizePublish(sessions, options.ingestor, metrics, logger);
+  const limiters = new WeakMap<Client, PublishRateLimiter>();
   const aedes = await Aedes.createBroker({
-    authenticate: createAuthenticate(options.gateways, sessions, metrics, logger),
-    authorizePublish: createAuthorizePublish(sessions, options.ingestor, metrics, logger),
+    connectTimeout: limits.connectTimeoutMs,
+    authenticate: createAuthenticate(
+      { lookup: options.lookupGateway, connections: (id) => connected.get(id)?.size ?? 0, maxConnectionsPerGateway: limits.maxConnectionsPerGateway },
+      sessions,
+      metrics,
+      logger,
+    ),
+    authorizePublish: (client, packet, done) => {
+      const limiter = client && limits.publishRate > 0 ? limiters.get(client) : undefined;
+      const waitMs = limiter ? limiter.take() : 0;
+      if (waitMs < 0 && client) {
+        metrics.limitRejections.inc({ limit: 'rate' });
+        logger.warn({ clientId: client.id, gateway: sessions.get(client)?.id, rate: limits.publishRate }, 'publish flood: connection closed');
+        done(new Error('publish rate exceeded'));
+        return;
+      }
+      if (waitMs === 0) return authorizePublish(client, packet, done);
+      metrics.throttled.inc();
+      setTimeout(() => authorizePublish(client, packet, done), waitMs);
+    },
     authorizeSubscribe: createAuthorizeSubscribe(sessions, metrics, logger),
   });
-  // Connections per gateway id: a takeover briefly gives two.
-  const connected = new Map<string, number>();
   aedes.on('client', (client) => {
     const id = sessions.get(client)?.id;
-    if (id) connected.set(id, (connected.get(id) ?? 0) + 1);
+    if (id) {
+      const set = connected.get(id) ?? new Set();
+      set.add(client);
+      connected.set(id, set);
+    }
     metrics.clients.inc();
-    logger.info({ clientId: client.id, gateway: sessions.get(client)?.id }, 'gateway connected');
+    logger.info({ clientId: client.id, gateway: id }, 'gateway connected');
   });
   aedes.on('clientDisconnect', (client) => {
     const id = sessions.get(client)?.id;
-    if (id) {
-      const n = (connected.get(id) ?? 1) - 1;
-      if (n > 0) connected.set(id, n);
-      else connected.delete(id);
+    const set = id ? connected.get(id) : undefined;
+    if (id && set) {
+      set.delete(client);
+      if (set.size === 0) connected.delete(id);
     }
     metrics.clients.dec();
-    logger.info({ clientId: client.id, gateway: sessions.get(client)?.id }, 'gateway disconnected');
+    logger.info({ clientId: client.id, gateway: id }, 'gateway disconnected');
   });
   aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (client, err) => logger.debug({ clientId: client?.id, err: err.message }, 'connection error'));
 
-  const server = createServer(aedes.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  const onConnection = (socket: Socket) => {
+    const client = aedes.handle(socket);
+    if (limits.publishRate > 0) limiters.set(client, new PublishRateLimiter(limits.publishRate, limits.publishBurst, limits.maxThrottleDelayMs));
+    // Before authentication only a CONNECT can come, and it needs a few KiB at most.
+    const maxBytes = () => (sessions.has(client) ? limits.maxPacketSize : Math.min(PRE_AUTH_MAX_PACKET, limits.maxPacketSize));
+    guardPacketSize(client, maxBytes, (length, max) => {
+      metrics.limitRejections.inc({ limit: 'packet_size' });
+      logger.warn({ remote: socket.remoteAddress, gateway: sessions.get(client)?.id, length, max }, 'MQTT packet over the size limit: connection closed');
     });
-  });
-  const address = server.address();
-  const port = address && typeof address === 'object' ? address.port : options.port;
+  };
+  const servers: Server[] = [];
+  let tlsPort = 0;
+  let port = 0;
+  try {
+    if (options.tls) {
+      const server = createTlsListener(options.tls, onConnection, logger);
+      servers.push(server);
+      tlsPort = await listen(server, options.tls.port, options.tls.host);
+    }
+    if (options.plain) {
+      const server = createPlainListener(onConnection);
+      servers.push(server);
+      port = await listen(server, options.plain.port, options.plain.host);
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw err;
+  }
+  const disconnectGateway = (gateway: string) => {
+    const clients = [...(connected.get(gateway) ?? [])];
+    for (const c of clients) c.close();
+    return clients.length;
+  };
+  const recheckSessions = async () => {
+    let closed = 0;
+    for (const [id, clients] of [...connected]) {
+      const now = await options.lookupGateway(id);
+      for (const client of [...clients]) {
+        const was = sessions.get(client);
+        if (now && now.version === was?.version) continue;
+        logger.warn(
+          { gateway: id, clientId: client.id, reason: now ? 'credential changed' : 'revoked' },
+          'closing gateway session: credential revoked or changed',
+        );
+        client.close();
+        closed++;
+      }
+    }
+    return closed;
+  };
+  let checking = false;
+  const checkTimer =
+    options.credentialCheckMs && options.credentialCheckMs > 0
+      ? setInterval(() => {
+          if (checking) return;
+          checking = true;
+          recheckSessions()
+            .catch((err: Error) => logger.error({ err: err.message }, 'gateway credential check failed'))
+            .finally(() => {
+              checking = false;
+            });
+        }, options.credentialCheckMs)
+      : undefined;
+  checkTimer?.unref();
   return {
     aedes,
-    server,
+    server: servers[0] as Server,
+    servers,
     port,
+    tlsPort,
     isGatewayConnected: (gateway) => connected.has(gateway),
+    disconnectGateway,
+    recheckSessions,
     close: async () => {
+      clearInterval(checkTimer);
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };
 }

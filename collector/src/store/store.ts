@@ -3,6 +3,7 @@ import type { AssetFields, AssetPatch } from './device-asset.js';
 import type { HtmStore } from './htm-store.js';
 import type { DiagnosticsStore } from './diagnostics-store.js';
 import type { AlertStore } from './alert-store.js';
+import type { GatewayCredentialStore } from './gateway-credential-store.js';
 import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
 import type { PhiStore } from './phi-store.js';
 
@@ -162,6 +163,8 @@ export interface Store {
   readonly alerts: AlertStore;
   /** Sealed patient data and pseudonymous subjects (docs/phi.md). */
   readonly phi: PhiStore;
+  /** Which gateways may connect and how they authenticate (./gateway-credential-store.ts). */
+  readonly gatewayCredentials: GatewayCredentialStore;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;

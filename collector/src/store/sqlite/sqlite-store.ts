@@ -22,6 +22,7 @@ import { AuditLog } from '../../audit/audit-log.js';
 import { ASSET_CODECS, toAssetFields } from './device-asset-columns.js';
 import { SqliteHtmStore } from './htm-store.js';
 import { SqliteDiagnostics } from './diagnostics.js';
+import { SqliteGatewayCredentials } from './gateway-credentials.js';
 import { SqliteAlertStore } from './alerts.js';
 import { SqlitePhiStore } from './phi-store.js';
 import { migrate } from './migrations.js';
@@ -49,6 +50,7 @@ export class SqliteStore implements Store {
   readonly diagnostics: SqliteDiagnostics;
   readonly alerts: SqliteAlertStore;
   readonly phi: SqlitePhiStore;
+  readonly gatewayCredentials: SqliteGatewayCredentials;
   private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
   /** `calendar`: the site's time zone and on-time tolerances for HTM schedules. */
@@ -65,6 +67,7 @@ export class SqliteStore implements Store {
     this.diagnostics = new SqliteDiagnostics(this.db, this.audit);
     this.alerts = new SqliteAlertStore(this.db, this.audit);
     this.phi = new SqlitePhiStore(this.db, this.audit);
+    this.gatewayCredentials = new SqliteGatewayCredentials(this.db, this.audit);
   }
 
   private prepare() {
