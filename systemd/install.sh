@@ -18,6 +18,10 @@ Usage: install.sh [options]
   --site SITE           the site id (agent config; default: site-1)
   --collector-url URL   where the collector's MQTT listener is (default: mqtt://127.0.0.1:1883)
   --secret-file FILE    copy the gateway secret from FILE to /etc/medtel/gateway.secret (0640)
+  --ca-file FILE        the CA that signed the collector's certificate (for mqtts://), copied to
+                        /etc/medtel/collector-ca.pem and named in the new config
+  --cert-file FILE, --key-file FILE
+                        this gateway's client certificate and key for mutual TLS (gateway.crt, gateway.key)
   --prefix DIR          where the application goes (default: /opt/medtel)
   --root DIR            lay everything down under DIR; start nothing (for CI and image builds)
   --no-start            install and enable, but do not start the service now
@@ -34,6 +38,9 @@ GATEWAY_ID="$(hostname -s 2>/dev/null || echo gateway-1)"
 SITE=site-1
 COLLECTOR_URL="mqtt://127.0.0.1:1883"
 SECRET_FILE=""
+CA_FILE=""
+CERT_FILE=""
+KEY_FILE=""
 PREFIX=/opt/medtel
 START=yes
 ACTION=install
@@ -50,6 +57,9 @@ while (($#)); do
     --site) SITE="${2:?--site needs a value}"; shift 2 ;;
     --collector-url) COLLECTOR_URL="${2:?--collector-url needs a value}"; shift 2 ;;
     --secret-file) SECRET_FILE="${2:?--secret-file needs a file}"; shift 2 ;;
+    --ca-file) CA_FILE="${2:?--ca-file needs a file}"; shift 2 ;;
+    --cert-file) CERT_FILE="${2:?--cert-file needs a file}"; shift 2 ;;
+    --key-file) KEY_FILE="${2:?--key-file needs a file}"; shift 2 ;;
     --prefix) PREFIX="${2:?--prefix needs a directory}"; shift 2 ;;
     --root) ROOT="$(mkdir -p "${2:?--root needs a directory}" && cd "$2" && pwd)"; shift 2 ;;
     --no-start) START=no; shift ;;
@@ -65,6 +75,8 @@ ID_RE='^[A-Za-z0-9_-]{1,64}$'
 [[ "$SITE" =~ $ID_RE ]] || die "--site: \"$SITE\" must be 1-64 letters, digits, _ or -"
 [[ "$COLLECTOR_URL" =~ ^mqtts?://[^/]+$ ]] || die "--collector-url: \"$COLLECTOR_URL\" must look like mqtt://host:1883 or mqtts://host:8883"
 [[ "$PREFIX" == /* ]] || die "--prefix: must be an absolute path"
+[[ -z "$CERT_FILE" && -z "$KEY_FILE" || -n "$CERT_FILE" && -n "$KEY_FILE" ]] || die "--cert-file and --key-file go together"
+for f in "$SECRET_FILE" "$CA_FILE" "$CERT_FILE" "$KEY_FILE"; do [[ -z "$f" || -r "$f" ]] || die "cannot read $f"; done
 if [[ -z "$ROOT" && $(id -u) -ne 0 ]]; then die "run as root (or use --root DIR to lay the files down in a scratch directory)"; fi
 
 UNIT="medtel-$ROLE.service"
@@ -138,8 +150,21 @@ install_app() {
   say "installed medtel $version in $PREFIX/$version ($PREFIX/current)"
 }
 
+# The collector.tls line of the agent config: what the TLS files given on the command line name.
+tls_line() {
+  local parts=()
+  [[ -n "$CA_FILE" ]] && parts+=("caFile: /etc/medtel/collector-ca.pem")
+  [[ -n "$CERT_FILE" ]] && parts+=("certFile: /etc/medtel/gateway.crt" "keyFile: /etc/medtel/gateway.key")
+  ((${#parts[@]})) || return 0
+  local IFS=,
+  echo "  tls: { ${parts[*]} }" | sed 's/,/, /g'
+}
+
 render() { # template -> file, replacing @KEY@ from the environment of this script
-  sed -e "s#@GATEWAY_ID@#$GATEWAY_ID#g" -e "s#@SITE@#$SITE#g" -e "s#@COLLECTOR_URL@#$COLLECTOR_URL#g" -e "s#@NODE@#$NODE#g" -e "s#@PREFIX@#$PREFIX#g" "$1" >"$2"
+  local tls
+  tls="$(tls_line)"
+  sed -e "s#@GATEWAY_ID@#$GATEWAY_ID#g" -e "s#@SITE@#$SITE#g" -e "s#@COLLECTOR_URL@#$COLLECTOR_URL#g" -e "s#@NODE@#$NODE#g" -e "s#@PREFIX@#$PREFIX#g" \
+    -e "s#^@TLS_LINE@\$#$tls#" -e '/^$/{N;/^\n$/D}' "$1" >"$2"
 }
 
 write_config() {
@@ -162,6 +187,13 @@ write_config() {
       say "installed the gateway secret"
     elif [[ ! -e "$ETC/gateway.secret" ]]; then
       say "no gateway secret yet: put the one the collector's administrator gives you in /etc/medtel/gateway.secret (mode 0640)"
+    fi
+    if [[ -n "$CA_FILE" ]]; then install -m 0644 "$CA_FILE" "$ETC/collector-ca.pem"; say "installed the collector's CA"; fi
+    if [[ -n "$CERT_FILE" ]]; then
+      install -m 0644 "$CERT_FILE" "$ETC/gateway.crt"
+      install -m 0640 "$KEY_FILE" "$ETC/gateway.key"
+      own "root:$USER_NAME" "$ETC/gateway.key"
+      say "installed the gateway's client certificate and key (mutual TLS)"
     fi
     install -D -m 0644 "$FROM/systemd/99-medtel-serial.rules" "$UDEV_RULE"
     if [[ -z "$ROOT" ]] && command -v udevadm >/dev/null; then udevadm control --reload-rules || true; fi

@@ -76,6 +76,61 @@ describe('systemd/install.sh --root', () => {
     expect(readFileSync(join(root, 'etc/passwd'), 'utf8').match(/^medtel:/gm)).toHaveLength(1);
   });
 
+  it('installs the collector CA and a client certificate for mutual TLS and names them in the config', () => {
+    const troot = join(dir.path, 'tls-root');
+    const pki = join(dir.path, 'pki');
+    execFileSync('mkdir', ['-p', pki]);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(pki, 'gw.key'),
+        '-out',
+        join(pki, 'gw.crt'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=gw-tls',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const r = install(
+      troot,
+      '--gateway-id',
+      'gw-tls',
+      '--collector-url',
+      'mqtts://collector.example:8883',
+      '--ca-file',
+      join(pki, 'gw.crt'),
+      '--cert-file',
+      join(pki, 'gw.crt'),
+      '--key-file',
+      join(pki, 'gw.key'),
+    );
+    expect(r.code, r.out).toBe(0);
+    expect(mode(join(troot, 'etc/medtel/collector-ca.pem'))).toBe('644');
+    expect(mode(join(troot, 'etc/medtel/gateway.key'))).toBe('640');
+    const config = readFileSync(join(troot, 'etc/medtel/agent.yaml'), 'utf8');
+    expect(config).toContain('tls: { caFile: /etc/medtel/collector-ca.pem, certFile: /etc/medtel/gateway.crt, keyFile: /etc/medtel/gateway.key }');
+    const check = spawnSync(
+      process.execPath,
+      [join(troot, 'opt/medtel/current/agent/dist/cli.js'), 'check', '--config', join(troot, 'etc/medtel/agent.yaml')],
+      { encoding: 'utf8' },
+    );
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    const half = install(join(dir.path, 'half'), '--cert-file', join(pki, 'gw.crt'));
+    expect([half.code, half.out]).toEqual([1, expect.stringContaining('--cert-file and --key-file go together')]);
+  });
+
   it('refuses bad input, naming the option', () => {
     const bad = install(join(dir.path, 'bad'), '--gateway-id', 'icu 3!');
     expect(bad.code).toBe(1);
