@@ -132,7 +132,12 @@ describe('POST /api/v1/phi/open', () => {
     const { previous, active } = rotateKeyring(keyringFile);
     // The collector's keyring is re-read at start: restart it on the same store.
     await collector.stop();
-    collector = await startTestCollector({ dir: collector.dir, configure: (config) => void (config.phi.keyring = keyringFile) });
+    collector = await startTestCollector({
+      dir: collector.dir,
+      configure: (config) => {
+        config.phi.keyring = keyringFile;
+      },
+    });
     for (const role of ['viewer', 'clinician']) tokens[role] = await collector.token(role as 'viewer');
     client.end(true);
     client = await connectGateway(collector.mqttPort, 'gw-1', SECRETS['gw-1']);
