@@ -73,6 +73,8 @@ export interface StackOptions {
   devices: AgentDevice[];
   /** Simulator command lines (`medtel-sim <name> <args...>`), started in order before the agent. */
   simulators?: string[][];
+  /** How long each simulator may take to say it listens (an OPC UA server first makes its certificate); 20 s unless given. */
+  simulatorStartMs?: number;
   /** Extra top-level sections of collector.yaml. */
   collector?: Record<string, unknown>;
   /** Extra top-level sections of agent.yaml. */
@@ -164,7 +166,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     for (const args of o.simulators ?? []) {
       const sim = startCli('simulators', args);
       simulators.push(sim);
-      await sim.waitForLine(/simulator listening/);
+      await sim.waitForLine(/simulator listening/, o.simulatorStartMs);
     }
     agent = startCli('agent', ['run', '--config', agentConfig], dir.path);
     await agent.waitForLine(/agent started/);
