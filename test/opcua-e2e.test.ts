@@ -83,6 +83,7 @@ afterAll(async () => {
   await stack?.stop();
   await sim?.close();
   await quenched?.close();
+  dir.remove(); // again, in case the stack never started
 });
 
 describe('end to end: OPC UA MRI', () => {
