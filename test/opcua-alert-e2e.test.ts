@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heliumBoilOffRule } from '../scripts/example-alert-rules.mjs';
 import { freePort, tempDir, waitFor } from './helpers.js';
 import { type Stack, startStack } from './stack.js';
 
@@ -28,14 +29,7 @@ beforeAll(async () => {
     devices: [{ id: 'mri-1', profile: 'medtel-mt-mr-15', connection: { protocol: 'opcua', endpoint: `opc.tcp://127.0.0.1:${opcuaPort}/medtel` } }],
     // Set up once per model by a clinical engineer: a level falling faster than 60 %/h over 20 s.
     beforeDevices: async (s) => {
-      const rule = await s.send('POST', '/api/v1/alert-rules', {
-        name: 'Helium boil-off',
-        scope: { model: 'MT-MR-15' },
-        metric: 'helium_level',
-        condition: { kind: 'rate', direction: 'falling', limit: 60, per: 'h', windowSeconds: 20 },
-        priority: 'high',
-        text: 'Helium level falling faster than 60 %/h',
-      });
+      const rule = await s.send('POST', '/api/v1/alert-rules', heliumBoilOffRule({ limitPercentPerHour: 60, windowSeconds: 20 }));
       expect(rule.status).toBe(201);
     },
     // The leak starts at once and takes 0.1 % of the reservoir per second (360 %/h).
