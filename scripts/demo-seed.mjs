@@ -4,8 +4,10 @@
  * the way a technician would — an inventory entry, a calibration done 13
  * months ago (so the pump is overdue on a 12-month interval and raises a
  * calibration-overdue alert), and a line-pressure alert rule that the
- * simulator's occlusion scenario trips.
+ * simulator's occlusion scenario trips, and a helium boil-off rule for the MRI.
  */
+
+import { heliumBoilOffRule, lineOcclusionRule } from './example-alert-rules.mjs';
 
 const DAY = 86_400_000;
 
@@ -49,13 +51,7 @@ export async function seedDemo(api, token, deviceId) {
     testEquipment: [{ id: 'FLOW-ANALYZER-3', description: 'infusion device analyser', calibrationDueAt: new Date(Date.now() + 90 * DAY).toISOString() }],
     reason: 'annual calibration (demo history)',
   });
-  await call(api, token, 'POST', '/alert-rules', {
-    name: 'Pump line pressure',
-    scope: { model: 'MT-LVP-100' },
-    metric: 'MDC_PRESS_FLUID_MEAS',
-    condition: { kind: 'above', limit: 250, sustainedSeconds: 5 },
-    priority: 'high',
-    text: 'Line pressure above 250 mmHg for 5 s',
-    reason: 'standard occlusion watch (demo)',
-  });
+  await call(api, token, 'POST', '/alert-rules', { ...lineOcclusionRule({ sustainedSeconds: 5 }), reason: 'standard occlusion watch (demo)' });
+  // Helium boil-off: the MRI's slow leak is a rate problem long before a level problem.
+  await call(api, token, 'POST', '/alert-rules', { ...heliumBoilOffRule({ limitPercentPerHour: 10, windowSeconds: 120 }), reason: 'demo setup' });
 }

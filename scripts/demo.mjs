@@ -215,20 +215,6 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
   }
   await seedDemo(api, token, 'gw-demo.pump-1');
-  // Helium boil-off: the MRI's slow leak is a rate problem long before a level problem.
-  await fetch(`${api}/alert-rules`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      name: 'Helium boil-off',
-      scope: { model: 'MT-MR-15' },
-      metric: 'helium_level',
-      condition: { kind: 'rate', direction: 'falling', limit: 10, per: 'h', windowSeconds: 120 },
-      priority: 'high',
-      text: 'Helium level falling faster than 10 %/h',
-      reason: 'demo setup',
-    }),
-  });
   say('');
   say('medtel demo is running: collector + device simulators + agent, on loopback.');
   say('');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from './helpers.js';
+import { diagnosticFinished, requestDiagnostic } from './diagnostics-client.js';
 import { type Stack, startStack } from './stack.js';
 
 /**
@@ -9,24 +10,9 @@ import { type Stack, startStack } from './stack.js';
  */
 let stack: Stack;
 
-type Diagnostic = { requestId: string; state: string; ok: boolean | null; result: Record<string, unknown> | null; error: string | null };
 const api = <T>(path: string) => stack.api<T>(path);
-
-async function run(device: string, test: string): Promise<{ status: number; location: string | null; body: Diagnostic }> {
-  const res = await stack.send('POST', `/api/v1/devices/${device}/diagnostics`, { test });
-  return { status: res.status, location: res.headers.get('location'), body: (await res.json()) as Diagnostic };
-}
-
-const finished = (location: string, timeoutMs = 20_000) =>
-  waitFor(
-    `${location} to finish`,
-    async () => {
-      const { body } = await api<Diagnostic>(location);
-      return body.state !== 'pending' ? body : undefined;
-    },
-    timeoutMs,
-    200,
-  );
+const run = (device: string, test: string) => requestDiagnostic(stack, device, test);
+const finished = (location: string) => diagnosticFinished(stack, location);
 
 beforeAll(async () => {
   const [good, failing] = [await freePort(), await freePort()];

@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSecret } from '@medtel/collector';
 import { type ImagingSimulator, type MriScanner, startMriSimulator } from '../simulators/dist/opcua/index.js';
-import { type Proc, ROOT, freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
+import { diagnosticFinished, requestDiagnostic } from './diagnostics-client.js';
+import { ROOT, freePort, tempDir, waitFor } from './helpers.js';
+import { type Stack, startStack } from './stack.js';
 
 /**
  * OPC UA end to end: the MRI simulator (a real node-opcua server, in this
@@ -14,9 +15,7 @@ import { type Proc, ROOT, freePort, getJson, startCli, tempDir, waitFor } from '
  * the collector API.
  */
 const dir = tempDir('medtel-opcua-e2e-');
-const procs: Proc[] = [];
-let http = 0;
-let token = '';
+let stack: Stack;
 let sim: ImagingSimulator<MriScanner>;
 let quenched: ImagingSimulator<MriScanner>;
 let maxSessions = 0;
@@ -24,13 +23,11 @@ let sessionProbe: NodeJS.Timeout | undefined;
 const DEVICE = 'gw-ua.mri-1';
 
 type Reading = { t: string; value: number | null; quality?: string };
-type Diagnostic = { requestId: string; state: string; ok: boolean | null; result: Record<string, unknown> | null; error: string | null };
-const api = <T>(path: string) => getJson<T>(`http://127.0.0.1:${http}${path}`, token);
+const api = <T>(path: string) => stack.api<T>(path);
 const helium = async () => (await api<{ readings: Reading[] }>(`/api/v1/devices/${DEVICE}/telemetry?metric=helium_level&limit=10000`)).body.readings;
 
 beforeAll(async () => {
-  const ports = { mqtt: await freePort(), http: await freePort(), opcua: await freePort(), quench: await freePort() };
-  http = ports.http;
+  const ports = { opcua: await freePort(), quench: await freePort() };
   // A fast leak (0.1 %/s) so the level changes past the profile's deadband at every sample.
   sim = await startMriSimulator({
     port: ports.opcua,
@@ -61,49 +58,32 @@ beforeAll(async () => {
   sessionProbe = setInterval(() => {
     maxSessions = Math.max(maxSessions, sim.sessionCount());
   }, 20);
-  const secret = 'opcua-e2e-secret-0123456789';
-  writeFileSync(join(dir.path, 'gateway.secret'), `${secret}\n`);
-  writeFileSync(
-    join(dir.path, 'collector.yaml'),
-    `mqtt: { port: ${ports.mqtt}, plain: { enabled: true } }\nhttp: { port: ${ports.http} }\nstore: { path: ./collector.db }\ngateways:\n  - id: gw-ua\n    secretHash: "${await hashSecret(secret)}"\n`,
-  );
-  writeFileSync(
-    join(dir.path, 'agent.yaml'),
-    [
-      'gateway: { id: gw-ua, site: radiology }',
-      `collector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret, reconnectMin: 200ms, reconnectMax: 1s }`,
-      'stateDir: ./agent-state',
-      'http: { enabled: false }',
-      'devices:',
-      '  - id: mri-1',
-      '    profile: medtel-mt-mr-15',
-      `    connection: { protocol: opcua, endpoint: "${sim.endpoint}", reconnectMax: 2s }`,
-      '    pollInterval: 250ms',
-      '  - id: mri-q',
-      '    profile: medtel-mt-mr-15',
-      `    connection: { protocol: opcua, endpoint: "${quenched.endpoint}" }`,
-      '  - id: mri-w',
-      '    profile: ./wrong-path.yaml',
-      `    connection: { protocol: opcua, endpoint: "${quenched.endpoint}", reconnectMax: 2s }`,
-    ].join('\n'),
-  );
-  const collector = startCli('collector', ['run', '--config', join(dir.path, 'collector.yaml')], dir.path);
-  procs.push(collector);
-  await collector.waitForLine(/collector started/);
-  const issued = startCli('collector', ['token', 'issue', '--config', join(dir.path, 'collector.yaml'), '--sub', 'biomed-ua', '--role', 'technician']);
-  expect(await issued.exited()).toBe(0);
-  token = issued.output().trim();
-  const agent = startCli('agent', ['run', '--config', join(dir.path, 'agent.yaml')], dir.path);
-  procs.push(agent);
-  await agent.waitForLine(/agent started/);
+  stack = await startStack({
+    dir,
+    gateway: 'gw-ua',
+    site: 'radiology',
+    token: { sub: 'biomed-ua', role: 'technician' },
+    agent: { http: { enabled: false } },
+    devices: [
+      {
+        id: 'mri-1',
+        profile: 'medtel-mt-mr-15',
+        connection: { protocol: 'opcua', endpoint: sim.endpoint, reconnectMax: '2s' },
+        pollInterval: '250ms',
+      },
+      { id: 'mri-q', profile: 'medtel-mt-mr-15', connection: { protocol: 'opcua', endpoint: quenched.endpoint } },
+      { id: 'mri-w', profile: './wrong-path.yaml', connection: { protocol: 'opcua', endpoint: quenched.endpoint, reconnectMax: '2s' } },
+    ],
+  });
 }, 60_000);
 
 afterAll(async () => {
   clearInterval(sessionProbe);
-  for (const p of [...procs].reverse()) await p.stop();
+  // The agent goes before the servers it holds sessions on; stop() removes the directory.
+  await stack?.stop();
   await sim?.close();
   await quenched?.close();
-  dir.remove();
+  dir.remove(); // again, in case the stack never started
 });
 
 describe('end to end: OPC UA MRI', () => {
@@ -143,22 +123,9 @@ describe('end to end: OPC UA MRI', () => {
   }, 240_000);
 
   it('runs the self-test as an OPC UA method call through the collector API', async () => {
-    const res = await fetch(`http://127.0.0.1:${http}/api/v1/devices/${DEVICE}/diagnostics`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ test: 'self_test' }),
-    });
+    const res = await requestDiagnostic(stack, DEVICE, 'self_test');
     expect(res.status).toBe(202);
-    const location = res.headers.get('location') as string;
-    const done = await waitFor(
-      'the self-test result',
-      async () => {
-        const { body } = await api<Diagnostic>(location);
-        return body.state !== 'pending' ? body : undefined;
-      },
-      20_000,
-      200,
-    );
+    const done = await diagnosticFinished(stack, res.location as string);
     expect(done).toMatchObject({ state: 'completed', ok: true, error: null, result: { test: 'self_test', outcome: 'pass', code: 0, text: 'passed' } });
   });
 

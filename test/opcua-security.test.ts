@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { type CtScanner, type ImagingSimulator, startCtSimulator } from '../simulators/dist/opcua/index.js';
 import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
 
@@ -18,6 +19,19 @@ let agentHttp = 0;
 type Health = { devices: Array<{ id: string; status: string; reason?: string; identity: Record<string, string> }> };
 
 const device = async () => (await getJson<Health>(`http://127.0.0.1:${agentHttp}/healthz`)).body.devices.find((d) => d.id === 'ct-1');
+/** The CT over SignAndEncrypt as user biomed, as both agent configs list it. */
+const ct1 = (connection: Record<string, unknown>, fields: Record<string, unknown> = {}) => ({
+  id: 'ct-1',
+  profile: 'medtel-mt-ct-64',
+  connection: {
+    protocol: 'opcua',
+    endpoint: sim.endpoint,
+    security: { mode: 'SignAndEncrypt', policy: 'Basic256Sha256' },
+    identity: { type: 'username', username: 'biomed', passwordFile: 'ct.password' },
+    ...connection,
+  },
+  ...fields,
+});
 const cli = async (args: string[]) => {
   const p = startCli('agent', args, dir.path);
   const code = await p.exited();
@@ -38,23 +52,14 @@ beforeAll(async () => {
   writeFileSync(join(dir.path, 'ct.password'), 'pa55-word\n');
   writeFileSync(
     join(dir.path, 'agent.yaml'),
-    [
-      'gateway: { id: gw-sec, site: radiology }',
+    stringify({
+      gateway: { id: 'gw-sec', site: 'radiology' },
       // No collector runs: this test looks at the device status on the agent's own health endpoint.
-      `collector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secret: "unused-secret-0123456789" }`,
-      'stateDir: ./agent-state',
-      `http: { port: ${agentHttp} }`,
-      'devices:',
-      '  - id: ct-1',
-      '    profile: medtel-mt-ct-64',
-      '    connection:',
-      '      protocol: opcua',
-      `      endpoint: "${sim.endpoint}"`,
-      '      security: { mode: SignAndEncrypt, policy: Basic256Sha256 }',
-      '      identity: { type: username, username: biomed, passwordFile: ct.password }',
-      '      reconnectMax: 1s',
-      '    pollInterval: 250ms',
-    ].join('\n'),
+      collector: { url: `mqtt://127.0.0.1:${ports.mqtt}`, secret: 'unused-secret-0123456789' },
+      stateDir: './agent-state',
+      http: { port: agentHttp },
+      devices: [ct1({ reconnectMax: '1s' }, { pollInterval: '250ms' })],
+    }),
   );
 }, 60_000);
 
@@ -114,20 +119,12 @@ describe('OPC UA security', () => {
   it('trusts a server certificate listed in the config (trustedServerCertificates), with no trust step', async () => {
     writeFileSync(
       join(dir.path, 'agent-listed.yaml'),
-      [
-        'gateway: { id: gw-sec, site: radiology }',
-        'collector: { secret: "unused-secret-0123456789" }',
-        'stateDir: ./listed-state',
-        'devices:',
-        '  - id: ct-1',
-        '    profile: medtel-mt-ct-64',
-        '    connection:',
-        '      protocol: opcua',
-        `      endpoint: "${sim.endpoint}"`,
-        '      security: { mode: SignAndEncrypt, policy: Basic256Sha256 }',
-        '      identity: { type: username, username: biomed, passwordFile: ct.password }',
-        '      trustedServerCertificates: [sim-pki/own/certs/certificate.pem]',
-      ].join('\n'),
+      stringify({
+        gateway: { id: 'gw-sec', site: 'radiology' },
+        collector: { secret: 'unused-secret-0123456789' },
+        stateDir: './listed-state',
+        devices: [ct1({ trustedServerCertificates: ['sim-pki/own/certs/certificate.pem'] })],
+      }),
     );
     const r = await cli(['opcua', 'browse', sim.endpoint, 'Device/Tube', '-c', 'agent-listed.yaml']);
     expect(r.out).toMatch(/security SignAndEncrypt\/Basic256Sha256/);

@@ -1,9 +1,9 @@
-import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSecret } from '@medtel/collector';
-import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
+import { freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
+import { type Stack, startStack } from './stack.js';
 
 /**
  * The leak canary (docs/phi.md): three simulated devices carry canary patients
@@ -88,25 +88,16 @@ function filesUnder(dir: string): string[] {
 }
 
 const dir = tempDir('medtel-phi-leak-');
-const procs: Proc[] = [];
-let collector: Proc;
-let agent: Proc;
-let sims: Proc[] = [];
+let stack: Stack;
 let proxy: Awaited<ReturnType<typeof recordingProxy>>;
 /** Between agent and pump: the device side, where the patient fields are plain (the positive control). */
 let deviceLeg: Awaited<ReturnType<typeof recordingProxy>>;
-let http = 0;
 const tokens: Record<string, string> = {};
 
-async function issue(role: string, sub: string): Promise<string> {
-  const p = startCli('collector', ['token', 'issue', '--config', join(dir.path, 'collector.yaml'), '--sub', sub, '--role', role, '--ttl', '1h']);
-  expect(await p.exited()).toBe(0);
-  return p.output().trim();
-}
-
 async function api<T>(method: 'GET' | 'POST', path: string, token: string, body?: unknown): Promise<{ status: number; body: T }> {
-  if (method === 'GET') return getJson<T>(`http://127.0.0.1:${http}/api/v1${path}`, token);
-  const res = await fetch(`http://127.0.0.1:${http}/api/v1${path}`, {
+  const url = `http://127.0.0.1:${stack.ports.http}/api/v1${path}`;
+  if (method === 'GET') return getJson<T>(url, token);
+  const res = await fetch(url, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -117,81 +108,50 @@ async function api<T>(method: 'GET' | 'POST', path: string, token: string, body?
 type Span = { subject: string; device: string; readings: number; envelopeId: number | null };
 
 beforeAll(async () => {
-  const ports = { mqtt: await freePort(), modbus: await freePort(), vent: await freePort(), ecg: await freePort(), agentHttp: await freePort() };
-  http = await freePort();
+  const ports = { modbus: await freePort(), vent: await freePort(), ecg: await freePort() };
   const keys = startCli('agent', ['keys', 'init', '--keyring', join(dir.path, 'keyring.json')]);
   expect(await keys.exited()).toBe(0);
-  procs.push(keys);
   // The collector gets a copy: the model where the hospital runs the collector and lets clinicians open through it.
   copyFileSync(join(dir.path, 'keyring.json'), join(dir.path, 'collector-keyring.json'));
-  const secret = 'phi-leak-secret-0123456789abcdef';
-  writeFileSync(join(dir.path, 'gateway.secret'), `${secret}\n`);
-  writeFileSync(
-    join(dir.path, 'collector.yaml'),
-    [
-      `mqtt: { port: ${ports.mqtt}, plain: { enabled: true } }`,
-      `http: { port: ${http} }`,
-      'store: { path: ./collector/collector.db }',
-      'auth: { keyFile: ./collector/token.key }',
-      'phi: { keyring: ./collector-keyring.json }',
-      'log: { level: debug }',
-      'gateways:',
-      '  - id: gw-phi',
-      `    secretHash: "${await hashSecret(secret)}"`,
-    ].join('\n'),
-  );
-  collector = startCli('collector', ['run', '--config', join(dir.path, 'collector.yaml')], dir.path);
-  procs.push(collector);
-  await collector.waitForLine(/collector started/);
-  proxy = await recordingProxy(ports.mqtt);
-
-  sims = [
-    startCli('simulators', ['pump', '--modbus-tcp', `127.0.0.1:${ports.modbus}`, '--seed', '1', '--patient', spec(CANARIES.pump)]),
-    startCli('simulators', ['ventilator', '--tcp', `127.0.0.1:${ports.vent}`, '--seed', '2', '--patient', spec(CANARIES.vent)]),
-    startCli('simulators', ['ecg', '--tcp', `127.0.0.1:${ports.ecg}`, '--leads', '3', '--rate', '250', '--patient', spec(CANARIES.ecg)]),
-  ];
-  procs.push(...sims);
-  for (const s of sims) await s.waitForLine(/simulator listening/);
   deviceLeg = await recordingProxy(ports.modbus);
+  stack = await startStack({
+    dir,
+    gateway: 'gw-phi',
+    site: 'icu',
+    collector: { auth: { keyFile: './collector/token.key' }, phi: { keyring: './collector-keyring.json' }, log: { level: 'debug' } },
+    agent: { phi: { keyring: 'keyring.json' }, log: { level: 'debug' } },
+    mqttRelay: async (mqttPort) => {
+      proxy = await recordingProxy(mqttPort);
+      return proxy.port;
+    },
+    simulators: [
+      ['pump', '--modbus-tcp', `127.0.0.1:${ports.modbus}`, '--seed', '1', '--patient', spec(CANARIES.pump)],
+      ['ventilator', '--tcp', `127.0.0.1:${ports.vent}`, '--seed', '2', '--patient', spec(CANARIES.vent)],
+      ['ecg', '--tcp', `127.0.0.1:${ports.ecg}`, '--leads', '3', '--rate', '250', '--patient', spec(CANARIES.ecg)],
+    ],
+    devices: [
+      {
+        id: 'pump-1',
+        profile: 'medtel-mt-lvp-100',
+        connection: { protocol: 'modbus-tcp', host: '127.0.0.1', port: deviceLeg.port, unitId: 1 },
+        pollInterval: '250ms',
+      },
+      { id: 'vent-1', profile: 'medtel-mt-vent-500', connection: { protocol: 'medibus', path: `tcp://127.0.0.1:${ports.vent}` }, pollInterval: '500ms' },
+      { id: 'ecg-1', profile: 'medtel-mt-ecg-12', connection: { protocol: 'medtel-ecg', path: `tcp://127.0.0.1:${ports.ecg}` } },
+    ],
+  });
 
-  writeFileSync(
-    join(dir.path, 'agent.yaml'),
-    [
-      'gateway: { id: gw-phi, site: icu }',
-      `collector: { url: "mqtt://127.0.0.1:${proxy.port}", secretFile: gateway.secret, reconnectMin: 200ms, reconnectMax: 1s }`,
-      'stateDir: ./agent-state',
-      `http: { port: ${ports.agentHttp} }`,
-      'phi: { keyring: keyring.json }',
-      'log: { level: debug }',
-      'devices:',
-      '  - id: pump-1',
-      '    profile: medtel-mt-lvp-100',
-      `    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${deviceLeg.port}, unitId: 1 }`,
-      '    pollInterval: 250ms',
-      '  - id: vent-1',
-      '    profile: medtel-mt-vent-500',
-      `    connection: { protocol: medibus, path: "tcp://127.0.0.1:${ports.vent}" }`,
-      '    pollInterval: 500ms',
-      '  - id: ecg-1',
-      '    profile: medtel-mt-ecg-12',
-      `    connection: { protocol: medtel-ecg, path: "tcp://127.0.0.1:${ports.ecg}" }`,
-    ].join('\n'),
-  );
-  agent = startCli('agent', ['run', '--config', join(dir.path, 'agent.yaml')], dir.path);
-  procs.push(agent);
-  await agent.waitForLine(/agent started/);
-
-  tokens['viewer'] = await issue('viewer', 'vera.viewer');
-  tokens['technician'] = await issue('technician', 'tom.tech');
-  tokens['clinician'] = await issue('clinician', 'dr.cleo');
-  tokens['admin'] = await issue('admin', 'ada.admin');
+  tokens['viewer'] = await stack.tokenFor('viewer', 'vera.viewer');
+  tokens['technician'] = await stack.tokenFor('technician', 'tom.tech');
+  tokens['clinician'] = await stack.tokenFor('clinician', 'dr.cleo');
+  tokens['admin'] = await stack.tokenFor('admin', 'ada.admin');
 }, 120_000);
 
 afterAll(async () => {
-  for (const p of procs.reverse()) await p.stop();
+  await stack?.stop();
   await proxy?.close();
   await deviceLeg?.close();
-  dir.remove();
+  dir.remove(); // again, in case the stack never started
 });
 
 const DEVICES = ['pump-1', 'vent-1', 'ecg-1'] as const;
@@ -278,6 +238,7 @@ describe('PHI end to end: sealed on the gateway, pseudonymous in the collector, 
   it('leak canary: no MRN, name, DOB or bed in any file, packet or log line, in any common encoding', async () => {
     // Let more data flow after the opens, so the API's answers had every chance to reach a log.
     await waitFor('more sealed traffic', () => proxy.bytes().length > 50_000 || undefined, 20_000);
+    const { agent, collector, simulators: sims } = stack;
     const before = { agent: agent.output(), collector: collector.output() };
     // Stop the agent and collector so their last writes (WAL, logs) are in.
     await agent.stop();

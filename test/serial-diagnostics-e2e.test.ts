@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSecret } from '@medtel/collector';
-import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
+import { diagnosticFinished, requestDiagnostic } from './diagnostics-client.js';
+import { freePort, tempDir, waitFor } from './helpers.js';
+import { type Stack, startStack } from './stack.js';
 
 /**
  * Diagnostics on the serial devices, as separate processes: the API asks, the
@@ -15,111 +15,52 @@ import { type Proc, freePort, getJson, startCli, tempDir, waitFor } from './help
  *   an ECG monitor, listen-only: no tests, and the API says so.
  */
 const dir = tempDir('medtel-serial-diag-e2e-');
-const procs: Proc[] = [];
-let http = 0;
-let token = '';
+let stack: Stack;
 
-type Diagnostic = { requestId: string; state: string; ok: boolean | null; result: Record<string, unknown> | null; error: string | null };
-const api = <T>(path: string) => getJson<T>(`http://127.0.0.1:${http}${path}`, token);
-
-async function run(device: string, test: string): Promise<{ status: number; location: string | null; body: Record<string, unknown> }> {
-  const res = await fetch(`http://127.0.0.1:${http}/api/v1/devices/${device}/diagnostics`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ test }),
-  });
-  return { status: res.status, location: res.headers.get('location'), body: (await res.json()) as Record<string, unknown> };
-}
-
-const finished = (location: string, timeoutMs = 30_000) =>
-  waitFor(
-    `${location} to finish`,
-    async () => {
-      const { body } = await api<Diagnostic>(location);
-      return body.state !== 'pending' ? body : undefined;
-    },
-    timeoutMs,
-    200,
-  );
+const api = <T>(path: string) => stack.api<T>(path);
+const run = (device: string, test: string) => requestDiagnostic(stack, device, test);
+const finished = (location: string) => diagnosticFinished(stack, location, 30_000);
 
 beforeAll(async () => {
-  const ports = { mqtt: await freePort(), http: await freePort(), xrayOk: await freePort(), ventO2: await freePort(), ecg: await freePort() };
-  http = ports.http;
-  const secret = 'serial-diag-e2e-secret-0123456789';
-  writeFileSync(join(dir.path, 'gateway.secret'), `${secret}\n`);
-  writeFileSync(
-    join(dir.path, 'collector.yaml'),
-    `mqtt: { port: ${ports.mqtt}, plain: { enabled: true } }\nhttp: { port: ${ports.http} }\nstore: { path: ./collector/collector.db }\ngateways:\n  - id: gw-sd\n    secretHash: "${await hashSecret(secret)}"\n`,
-  );
+  const ports = { xrayOk: await freePort(), ventO2: await freePort(), ecg: await freePort() };
   const xrayBad = join(dir.path, 'ttyRS485');
   const ventOk = join(dir.path, 'ttyVENT');
-  writeFileSync(
-    join(dir.path, 'agent.yaml'),
-    [
-      'gateway: { id: gw-sd, site: radiology-1 }',
-      `collector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret, reconnectMin: 200ms, reconnectMax: 1s }`,
-      'stateDir: ./agent-state',
-      'http: { enabled: false }',
-      'devices:',
-      '  - id: xray-ok',
-      '    profile: medtel-mt-xr-80',
-      `    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xrayOk}", unitId: 1 }`,
-      '    pollInterval: 500ms',
-      '    timeout: 300ms',
-      '  - id: xray-ok-2',
-      '    profile: medtel-mt-xr-80',
-      `    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xrayOk}", unitId: 2 }`,
-      '    pollInterval: 500ms',
-      '    timeout: 300ms',
-      '  - id: xray-bad',
-      '    profile: medtel-mt-xr-80',
-      `    connection: { protocol: modbus-rtu, path: ${xrayBad}, unitId: 1 }`,
-      '    pollInterval: 500ms',
-      '    timeout: 300ms',
-      '  - id: vent-ok',
-      '    profile: medtel-mt-vent-500',
-      `    connection: { protocol: medibus, path: ${ventOk} }`,
-      '    pollInterval: 500ms',
-      '    timeout: 500ms',
-      '  - id: vent-o2',
-      '    profile: medtel-mt-vent-500',
-      `    connection: { protocol: medibus, path: "tcp://127.0.0.1:${ports.ventO2}" }`,
-      '    pollInterval: 500ms',
-      '    timeout: 500ms',
-      '  - id: ecg-1',
-      '    profile: medtel-mt-ecg-12',
-      `    connection: { protocol: medtel-ecg, path: "tcp://127.0.0.1:${ports.ecg}" }`,
-    ].join('\n'),
-  );
-  const collector = startCli('collector', ['run', '--config', join(dir.path, 'collector.yaml')], dir.path);
-  procs.push(collector);
-  await collector.waitForLine(/collector started/);
-  const issued = startCli('collector', [
-    'token',
-    'issue',
-    '--config',
-    join(dir.path, 'collector.yaml'),
-    '--sub',
-    'biomed-ben',
-    '--role',
-    'technician',
-    '--ttl',
-    '1h',
-  ]);
-  expect(await issued.exited()).toBe(0);
-  token = issued.output().trim();
-  const sims = [
-    startCli('simulators', ['xray', '--tcp', `127.0.0.1:${ports.xrayOk}`, '--units', '1,2']),
-    startCli('simulators', ['xray', '--pty', xrayBad, '--units', '1', '--serial-prefix', 'XR-BAD-', '--scenario', 'selftest-fail']),
-    startCli('simulators', ['ventilator', '--pty', ventOk, '--serial', 'VT-DIAG-1']),
-    startCli('simulators', ['ventilator', '--tcp', `127.0.0.1:${ports.ventO2}`, '--serial', 'VT-DIAG-2', '--scenario', 'o2-sensor', '--scenario-after', '0s']),
-    startCli('simulators', ['ecg', '--tcp', `127.0.0.1:${ports.ecg}`, '--serial', 'ECG-DIAG-1', '--leads', '3', '--rate', '250']),
-  ];
-  procs.push(...sims);
-  for (const s of sims) await s.waitForLine(/simulator listening/);
-  const agent = startCli('agent', ['run', '--config', join(dir.path, 'agent.yaml')], dir.path);
-  procs.push(agent);
-  await agent.waitForLine(/agent started/);
+  const xray = (id: string, path: string, unitId: number) => ({
+    id,
+    profile: 'medtel-mt-xr-80',
+    connection: { protocol: 'modbus-rtu', path, unitId },
+    pollInterval: '500ms',
+    timeout: '300ms',
+  });
+  const ventilator = (id: string, path: string) => ({
+    id,
+    profile: 'medtel-mt-vent-500',
+    connection: { protocol: 'medibus', path },
+    pollInterval: '500ms',
+    timeout: '500ms',
+  });
+  stack = await startStack({
+    dir,
+    gateway: 'gw-sd',
+    site: 'radiology-1',
+    token: { sub: 'biomed-ben', role: 'technician' },
+    agent: { http: { enabled: false } },
+    devices: [
+      xray('xray-ok', `tcp://127.0.0.1:${ports.xrayOk}`, 1),
+      xray('xray-ok-2', `tcp://127.0.0.1:${ports.xrayOk}`, 2),
+      xray('xray-bad', xrayBad, 1),
+      ventilator('vent-ok', ventOk),
+      ventilator('vent-o2', `tcp://127.0.0.1:${ports.ventO2}`),
+      { id: 'ecg-1', profile: 'medtel-mt-ecg-12', connection: { protocol: 'medtel-ecg', path: `tcp://127.0.0.1:${ports.ecg}` } },
+    ],
+    simulators: [
+      ['xray', '--tcp', `127.0.0.1:${ports.xrayOk}`, '--units', '1,2'],
+      ['xray', '--pty', xrayBad, '--units', '1', '--serial-prefix', 'XR-BAD-', '--scenario', 'selftest-fail'],
+      ['ventilator', '--pty', ventOk, '--serial', 'VT-DIAG-1'],
+      ['ventilator', '--tcp', `127.0.0.1:${ports.ventO2}`, '--serial', 'VT-DIAG-2', '--scenario', 'o2-sensor', '--scenario-after', '0s'],
+      ['ecg', '--tcp', `127.0.0.1:${ports.ecg}`, '--serial', 'ECG-DIAG-1', '--leads', '3', '--rate', '250'],
+    ],
+  });
   for (const [id, test] of [
     ['gw-sd.xray-ok', 'self_test'],
     ['gw-sd.xray-bad', 'self_test'],
@@ -137,10 +78,7 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  for (const p of [...procs].reverse()) await p.stop();
-  dir.remove();
-});
+afterAll(() => stack?.stop());
 
 describe('end to end: diagnostics on serial devices', () => {
   it('X-ray generator on an RTU line: the self-check passes', async () => {

@@ -74,10 +74,17 @@ export interface StackOptions {
   devices: AgentDevice[];
   /** Simulator command lines (`medtel-sim <name> <args...>`), started in order before the agent. */
   simulators?: string[][];
+  /** How long each simulator may take to say it listens (an OPC UA server first makes its certificate); 20 s unless given. */
+  simulatorStartMs?: number;
   /** Extra top-level sections of collector.yaml. */
   collector?: Record<string, unknown>;
   /** Extra top-level sections of agent.yaml. */
   agent?: Record<string, unknown>;
+  /**
+   * Something between agent and collector (e.g. a relay that records every MQTT byte):
+   * given the collector's MQTT port, returns the port the agent connects to. The test closes it.
+   */
+  mqttRelay?: (collectorMqttPort: number) => Promise<number>;
   /** Who `api()` speaks as; a viewer named e2e unless given. */
   token?: { sub: string; role: Role };
   /** Runs once the collector is up and the token issued, before simulators and agent (e.g. to create alert rules). */
@@ -116,7 +123,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const secret = `${o.gateway}-secret-0123456789abcdef`;
   writeFileSync(join(dir.path, 'gateway.secret'), `${secret}\n`);
   await writeCollectorConfig(collectorConfig, { mqttPort: ports.mqtt, httpPort: ports.http, gateway: o.gateway, secret, extra: o.collector });
-  writeAgentConfig(agentConfig, { gateway: o.gateway, site: o.site, mqttPort: ports.mqtt, httpPort: ports.agentHttp, devices: o.devices, extra: o.agent });
+  const agentMqttPort = o.mqttRelay ? await o.mqttRelay(ports.mqtt) : ports.mqtt;
+  writeAgentConfig(agentConfig, { gateway: o.gateway, site: o.site, mqttPort: agentMqttPort, httpPort: ports.agentHttp, devices: o.devices, extra: o.agent });
 
   const collectors: Proc[] = [];
   const simulators: Proc[] = [];
@@ -165,7 +173,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     for (const args of o.simulators ?? []) {
       const sim = startCli('simulators', args);
       simulators.push(sim);
-      await sim.waitForLine(/simulator listening/);
+      await sim.waitForLine(/simulator listening/, o.simulatorStartMs);
     }
     agent = startCli('agent', ['run', '--config', agentConfig], dir.path);
     await agent.waitForLine(/agent started/);

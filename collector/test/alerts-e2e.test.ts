@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lineOcclusionRule } from '../../scripts/example-alert-rules.mjs';
 import { freePort, waitFor } from '../../test/helpers.js';
 import { type Stack, startStack } from '../../test/stack.js';
 
@@ -24,14 +25,7 @@ beforeAll(async () => {
     devices: [{ id: 'pump-1', profile: 'medtel-mt-lvp-100', connection: { protocol: 'modbus-tcp', host: '127.0.0.1', port: modbus }, pollInterval: '250ms' }],
     // The rule exists before the pump does: a clinical engineer sets it up once per model.
     beforeDevices: async (s) => {
-      const rule = await s.send('POST', '/api/v1/alert-rules', {
-        name: 'LVP line pressure',
-        scope: { model: 'MT-LVP-100' },
-        metric: 'MDC_PRESS_FLUID_MEAS',
-        condition: { kind: 'above', limit: 250, sustainedSeconds: 1 },
-        priority: 'high',
-        text: 'Line pressure above 250 mmHg for 1 s',
-      });
+      const rule = await s.send('POST', '/api/v1/alert-rules', lineOcclusionRule({ sustainedSeconds: 1 }));
       expect(rule.status).toBe(201);
     },
     // The line blocks 3 s after start (pressure passes 250 ~5 s later, the pump alarms at 300) and clears at 15 s.

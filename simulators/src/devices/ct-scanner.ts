@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import { type ScenarioOptions, activeScenario } from './scenario.js';
 
 /**
  * A CT scanner's tube and gantry. Each exposure adds heat units
@@ -27,10 +27,7 @@ export enum GantryState {
 
 export const CALIBRATION_KINDS = ['air', 'water', 'detector'] as const;
 
-export interface CtOptions {
-  random: Random;
-  scenario?: CtScenario;
-  scenarioAfterS?: number;
+export interface CtOptions extends ScenarioOptions<CtScenario> {
   /** Seconds between routine scans (default 20). */
   scanEveryS?: number;
 }
@@ -62,7 +59,7 @@ export class CtScanner {
   }
 
   private get overheating(): boolean {
-    return this.o.scenario === 'overheat' && this.elapsed >= (this.o.scenarioAfterS ?? 5);
+    return activeScenario(this.o, this.elapsed) === 'overheat';
   }
 
   tick(dtS: number): void {

@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import { type ScenarioOptions, activeScenario } from './scenario.js';
 
 /**
  * The plant of a 1.5 T MRI magnet, as its service interface reports it
@@ -26,11 +26,7 @@ export enum MriScanState {
 /** Reservoir volume: helium level % -> litres (one service manual: 5 % of scale = 80 L). */
 export const HELIUM_RESERVOIR_L = 1600;
 
-export interface MriOptions {
-  random: Random;
-  scenario?: MriScenario;
-  /** Seconds after start when the scenario begins (default 5). */
-  scenarioAfterS?: number;
+export interface MriOptions extends ScenarioOptions<MriScenario> {
   /** helium-leak: how fast the level falls, % per hour (default 2; raise it for a quick demo). */
   leakPercentPerHour?: number;
 }
@@ -56,7 +52,7 @@ export class MriScanner {
   constructor(private readonly o: MriOptions) {}
 
   get scenarioActive(): boolean {
-    return this.o.scenario !== undefined && this.elapsed >= (this.o.scenarioAfterS ?? 5);
+    return activeScenario(this.o, this.elapsed) !== undefined;
   }
 
   tick(dtS: number): void {

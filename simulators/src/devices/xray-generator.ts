@@ -1,5 +1,5 @@
-import type { Random } from '../random.js';
 import { textToRegisters } from '../transports/register-codec.js';
+import { type ScenarioOptions, activeScenario } from './scenario.js';
 
 /**
  * A simulated radiographic X-ray generator "MT-XR-80" with its tube's anode heat:
@@ -25,12 +25,9 @@ const COOLING_HU_PER_S = 75_000 / 60;
 const HF_FACTOR = 1.4;
 const HEAT_WARNING_PCT = 80;
 
-export interface XrayGeneratorOptions {
+export interface XrayGeneratorOptions extends ScenarioOptions<XrayScenario> {
   unitId: number;
   serial: string;
-  random: Random;
-  scenario?: XrayScenario;
-  scenarioAfterS?: number;
 }
 
 export class XrayGenerator {
@@ -59,7 +56,7 @@ export class XrayGenerator {
   /** Advances the model by dt seconds. */
   tick(dt: number): void {
     this.elapsed += dt;
-    const scenarioOn = this.o.scenario !== undefined && this.elapsed >= (this.o.scenarioAfterS ?? 5);
+    const scenarioOn = activeScenario(this.o, this.elapsed) !== undefined;
     this.tickSelfTest(dt, scenarioOn);
     this.heatHu = Math.max(0, this.heatHu - COOLING_HU_PER_S * dt);
     if (scenarioOn && this.o.scenario === 'fault') {

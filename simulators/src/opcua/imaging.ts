@@ -1,7 +1,7 @@
 import { CALIBRATION_KINDS, CT_IDENTITY, CtScanner, type CtScenario } from '../devices/ct-scanner.js';
 import { MRI_IDENTITY, MriScanner, MriScanState, type MriScenario } from '../devices/mri-scanner.js';
 import { randomSeed, seededRandom } from '../random.js';
-import { type DeviceMethod, type DevicePoint, type DeviceServer, MethodError, startDeviceServer } from './server.js';
+import { type DeviceMethod, type DevicePoint, type DeviceServer, type DeviceServerOptions, MethodError, startDeviceServer } from './server.js';
 
 /**
  * `medtel-sim mri|ct`: the imaging models behind an OPC UA server
@@ -60,12 +60,24 @@ function commonMethods(selfTest: () => { code: number; text: string }, calibrate
   ];
 }
 
-async function run<M>(model: M, seed: number, step: (dtS: number) => void, build: () => Promise<DeviceServer>): Promise<ImagingSimulator<M>> {
-  const server = await build();
+/** What differs between the imaging servers; the rest comes from the command-line options. */
+type ImagingDevice = Pick<DeviceServerOptions, 'namespaceUri' | 'productName' | 'identity' | 'points' | 'methods'>;
+
+/** Serves `model` over OPC UA and advances it every 100 ms in real time. */
+async function serve<M extends { tick(dtS: number): void }>(o: ImagingSimOptions, model: M, seed: number, device: ImagingDevice): Promise<ImagingSimulator<M>> {
+  const server = await startDeviceServer({
+    port: o.port,
+    ...(o.host ? { host: o.host } : {}),
+    ...device,
+    pkiDir: o.pkiDir,
+    acceptAnyClient: o.acceptAnyClient ?? true,
+    ...(o.users ? { users: o.users } : {}),
+    ...(o.anonymous !== undefined ? { anonymous: o.anonymous } : {}),
+  });
   let last = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
-    step((now - last) / 1000);
+    model.tick((now - last) / 1000);
     last = now;
   }, 100);
   return {
@@ -118,26 +130,13 @@ export async function startMriSimulator(o: ImagingSimOptions & { scenario?: MriS
       return `${kind} calibration completed`;
     },
   );
-  const serial = o.serial ?? 'MR-000001';
-  return run(
-    mri,
-    seed,
-    (dt) => mri.tick(dt),
-    () =>
-      startDeviceServer({
-        port: o.port,
-        ...(o.host ? { host: o.host } : {}),
-        namespaceUri: MRI_NAMESPACE,
-        productName: 'medtel MRI simulator',
-        identity: { ...MRI_IDENTITY, serial },
-        points,
-        methods,
-        pkiDir: o.pkiDir,
-        acceptAnyClient: o.acceptAnyClient ?? true,
-        ...(o.users ? { users: o.users } : {}),
-        ...(o.anonymous !== undefined ? { anonymous: o.anonymous } : {}),
-      }),
-  );
+  return serve(o, mri, seed, {
+    namespaceUri: MRI_NAMESPACE,
+    productName: 'medtel MRI simulator',
+    identity: { ...MRI_IDENTITY, serial: o.serial ?? 'MR-000001' },
+    points,
+    methods,
+  });
 }
 
 export async function startCtSimulator(o: ImagingSimOptions & { scenario?: CtScenario; scanEveryS?: number }): Promise<ImagingSimulator<CtScanner>> {
@@ -166,24 +165,11 @@ export async function startCtSimulator(o: ImagingSimOptions & { scenario?: CtSce
       return `${kind} calibration completed`;
     },
   );
-  const serial = o.serial ?? 'CT-000001';
-  return run(
-    ct,
-    seed,
-    (dt) => ct.tick(dt),
-    () =>
-      startDeviceServer({
-        port: o.port,
-        ...(o.host ? { host: o.host } : {}),
-        namespaceUri: CT_NAMESPACE,
-        productName: 'medtel CT simulator',
-        identity: { ...CT_IDENTITY, serial },
-        points,
-        methods,
-        pkiDir: o.pkiDir,
-        acceptAnyClient: o.acceptAnyClient ?? true,
-        ...(o.users ? { users: o.users } : {}),
-        ...(o.anonymous !== undefined ? { anonymous: o.anonymous } : {}),
-      }),
-  );
+  return serve(o, ct, seed, {
+    namespaceUri: CT_NAMESPACE,
+    productName: 'medtel CT simulator',
+    identity: { ...CT_IDENTITY, serial: o.serial ?? 'CT-000001' },
+    points,
+    methods,
+  });
 }
