@@ -82,6 +82,9 @@ export async function startCollector(config: CollectorConfig, options: { logger?
         const c = await store.gatewayCredentials.get(id);
         return c && !c.revokedAt ? c : undefined;
       },
+      knownDevices: async (
+        gateway, // All of them, even if the limit was lowered since: known devices keep working.
+      ) => (await store.listDevices({ gateway, limit: 100_000, offset: 0 })).items.map((d) => d.device),
       credentialCheckMs: parseDuration(config.mqtt.credentialCheckEvery),
       limits: brokerLimits(config),
       ingestor,

@@ -226,6 +226,7 @@ export function brokerLimits(config: CollectorConfig): BrokerLimits {
     publishBurst: l.publishBurst,
     maxThrottleDelayMs: parseDuration(l.maxThrottleDelay),
     maxConnectionsPerGateway: l.maxConnectionsPerGateway,
+    devicesPerGateway: l.devicesPerGateway,
     connectTimeoutMs: parseDuration(l.connectTimeout),
   };
 }

@@ -13,6 +13,7 @@ beforeAll(async () => {
       config.mqtt.limits.publishBurst = 20;
       config.mqtt.limits.maxThrottleDelay = '500ms';
       config.mqtt.limits.maxConnectionsPerGateway = 1;
+      config.mqtt.limits.devicesPerGateway = 2;
     },
   });
 });
@@ -61,6 +62,27 @@ describe('MQTT limits', () => {
     await expect(connectGateway(collector.mqttPort, 'gw-1', SECRETS['gw-1'])).rejects.toMatchObject({ code: 5 });
     first.end(true);
     expect(await metric('medtel_broker_limit_rejections_total')).toMatch(/limit="connections_per_gateway"[^}]*} 1/);
+  });
+});
+
+describe('devices per gateway', () => {
+  it('quarantines messages of a device over devicesPerGateway, counts them, and keeps the known devices working', async () => {
+    const client = await connectGateway(collector.mqttPort, 'gw-1', SECRETS['gw-1']);
+    const gw1 = 'medtel/v1/bench/gw-1';
+    await publishAcked(client, `${gw1}/dev/bed-1/data`, dataPayload(1, 'bed-1'));
+    await publishAcked(client, `${gw1}/dev/bed-2/data`, dataPayload(2, 'bed-2'));
+    // A third device: acknowledged (so the agent does not resend it for ever) but quarantined, not registered.
+    await publishAcked(client, `${gw1}/dev/bed-3/data`, dataPayload(3, 'bed-3'));
+    await publishAcked(client, `${gw1}/dev/bed-3/data`, dataPayload(4, 'bed-3'));
+    await publishAcked(client, `${gw1}/dev/bed-1/data`, dataPayload(5, 'bed-1'));
+    expect(client.connected).toBe(true);
+    const devices = (await collector.store.listDevices({ gateway: 'gw-1', limit: 10, offset: 0 })).items.map((d) => d.device).sort();
+    expect(devices).toEqual(['bed-1', 'bed-2']);
+    expect((await collector.store.counts()).quarantined).toBeGreaterThanOrEqual(2);
+    expect(await metric('medtel_broker_limit_rejections_total')).toMatch(/limit="devices_per_gateway"[^}]*} 2/);
+    // Logged once, however often the refused device publishes (the log is JSON: quotes escaped).
+    expect(collector.log().match(/device \\"bed-3\\" refused/g)).toHaveLength(1);
+    client.end(true);
   });
 });
 

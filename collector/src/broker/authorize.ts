@@ -3,6 +3,8 @@ import { parseTopic, topics, type Logger } from '@medtel/shared';
 import { classify, GATEWAY_PUBLISHED_KINDS } from '../ingest/classify.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { CollectorMetrics } from '../metrics.js';
+import type { IngestItem } from '../store/store.js';
+import type { DeviceCap } from './device-cap.js';
 import type { Sessions } from './gateway-auth.js';
 
 /**
@@ -12,7 +14,7 @@ import type { Sessions } from './gateway-auth.js';
  * "stored". Calling back with an error closes the connection; that is kept
  * for ACL violations. An invalid payload is quarantined and acknowledged.
  */
-export function createAuthorizePublish(sessions: Sessions, ingestor: Ingestor, metrics: CollectorMetrics, logger: Logger) {
+export function createAuthorizePublish(sessions: Sessions, ingestor: Ingestor, metrics: CollectorMetrics, logger: Logger, deviceCap?: DeviceCap) {
   return (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void => {
     const parsed = parseTopic(packet.topic);
     const entry = client ? sessions.get(client) : undefined;
@@ -32,11 +34,31 @@ export function createAuthorizePublish(sessions: Sessions, ingestor: Ingestor, m
       return;
     }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const submit = (item: IngestItem) =>
+      ingestor.submit(item).then(
+        () => done(null),
+        (err: Error) => done(err),
+      );
     const item = classify(parsed, packet.topic, payload, Date.now());
-    if (item.kind === 'quarantine')
+    if (item.kind === 'quarantine') {
       logger.warn({ gateway: parsed.gateway, topic: packet.topic, reason: item.reason, bytes: payload.length }, 'payload quarantined');
-    ingestor.submit(item).then(
-      () => done(null),
+      void submit(item);
+      return;
+    }
+    const device = parsed.device;
+    if (!deviceCap || device === undefined) {
+      void submit(item);
+      return;
+    }
+    deviceCap.admit(parsed.gateway, device).then(
+      (admitted) => {
+        if (admitted) return submit(item);
+        metrics.limitRejections.inc({ limit: 'devices_per_gateway' });
+        const reason = `limit: gateway ${parsed.gateway} already has ${deviceCap.limit} devices (mqtt.limits.devicesPerGateway); device "${device}" refused`;
+        if (deviceCap.firstRefusal(parsed.gateway, device)) logger.warn({ gateway: parsed.gateway, device }, reason);
+        // Quarantined and acknowledged, like any refused payload, so the agent does not send it forever.
+        return submit({ site: parsed.site, gateway: parsed.gateway, receivedAt: Date.now(), kind: 'quarantine', topic: packet.topic, reason, payload });
+      },
       (err: Error) => done(err),
     );
   };

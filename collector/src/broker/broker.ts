@@ -4,6 +4,7 @@ import { ConfigError, type Logger } from '@medtel/shared';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { createAuthorizePublish, createAuthorizeSubscribe } from './authorize.js';
+import { DeviceCap } from './device-cap.js';
 import { createAuthenticate, type GatewayIdentity, type Sessions } from './gateway-auth.js';
 import { guardPacketSize, PublishRateLimiter } from './limits.js';
 import { createPlainListener, createTlsListener, listen, type TlsListenerOptions } from './listeners.js';
@@ -17,6 +18,7 @@ export interface BrokerLimits {
   publishBurst: number;
   maxThrottleDelayMs: number;
   maxConnectionsPerGateway: number;
+  devicesPerGateway: number;
   connectTimeoutMs: number;
 }
 
@@ -49,6 +51,8 @@ export async function startBroker(options: {
   tls?: TlsListenerOptions;
   /** The gateway with this id if it may connect now (known, not revoked). */
   lookupGateway: (id: string) => Promise<GatewayIdentity | undefined>;
+  /** Device ids (the gateway's own) already in the registry, for the devices-per-gateway limit. */
+  knownDevices: (gateway: string) => Promise<string[]>;
   /** How often connected gateways are checked against the store (0: only when recheckSessions is called). */
   credentialCheckMs?: number;
   limits: BrokerLimits;
@@ -66,7 +70,8 @@ export async function startBroker(options: {
   const sessions: Sessions = new WeakMap();
   // Live connections per gateway id: a takeover briefly gives two.
   const connected = new Map<string, Set<Client>>();
-  const authorizePublish = createAuthorizePublish(sessions, options.ingestor, metrics, logger);
+  const deviceCap = new DeviceCap(limits.devicesPerGateway, options.knownDevices);
+  const authorizePublish = createAuthorizePublish(sessions, options.ingestor, metrics, logger, deviceCap);
   const limiters = new WeakMap<Client, PublishRateLimiter>();
   const aedes = await Aedes.createBroker({
     connectTimeout: limits.connectTimeoutMs,

@@ -22,6 +22,8 @@ export const MqttLimitsSchema = Type.Object(
     maxThrottleDelay: Type.String({ pattern: DURATION_PATTERN, default: '5s', expected: 'a duration such as 5s' }),
     /** Simultaneous connections of one gateway id (a takeover briefly needs two). */
     maxConnectionsPerGateway: Type.Integer({ minimum: 1, default: 2 }),
+    /** Devices one gateway may announce; messages of further devices are quarantined and counted. */
+    devicesPerGateway: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
     /** A connection that has not sent CONNECT within this is closed (slow or idle clients). */
     connectTimeout: Type.String({ pattern: DURATION_PATTERN, default: '10s', expected: 'a duration such as 10s' }),
   },
