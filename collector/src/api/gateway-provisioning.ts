@@ -4,7 +4,9 @@ import { ID_PATTERN } from '@medtel/shared';
 import { generateSecret, hashSecret } from '../secrets.js';
 import type { CredentialOutcome, GatewayCredential } from '../store/gateway-credential-store.js';
 import type { Store } from '../store/store.js';
+import { actorOf } from '../auth/index.js';
 import { HttpError, notFound } from './errors.js';
+import { etag, optionalVersion } from './http-conditions.js';
 import { ErrorBody } from './schemas.js';
 
 const strict = { additionalProperties: false } as const;
@@ -51,13 +53,6 @@ const view = (c: GatewayCredential) => ({
 });
 
 /** If-Match is optional here (unlike PATCH /devices): rotating or revoking is not an edit that could overwrite another's. */
-function ifMatch(header: string | string[] | undefined): number | undefined {
-  if (typeof header !== 'string') return undefined;
-  const n = Number(header.replace(/^W\//, '').replaceAll('"', ''));
-  if (!Number.isInteger(n)) throw new HttpError(400, 'Bad Request', 'If-Match: expected the version number (the ETag) you read', 'If-Match');
-  return n;
-}
-
 function outcomeError(id: string, outcome: CredentialOutcome & { ok: false }): HttpError {
   switch (outcome.reason) {
     case 'not_found':
@@ -81,8 +76,6 @@ function outcomeError(id: string, outcome: CredentialOutcome & { ok: false }): H
 export const gatewayProvisioningRoutes =
   (store: Store, sessions: { recheck: () => Promise<number> }): FastifyPluginAsync =>
   async (app) => {
-    const actor = (user: unknown) => user as { sub: string; role: 'viewer' | 'technician' | 'clinician' | 'admin' };
-
     app.get(
       '/gateways/credentials',
       {
@@ -127,11 +120,11 @@ export const gatewayProvisioningRoutes =
         const secret = auth === 'certificate' ? undefined : generateSecret();
         const outcome = await store.gatewayCredentials.add(
           { id, site: site ?? null, auth, secretHash: secret ? await hashSecret(secret) : null },
-          actor(request.user),
+          actorOf(request),
           reason,
         );
         if (!outcome.ok) throw outcomeError(id, outcome);
-        reply.code(201).header('etag', `"${outcome.credential.version}"`).header('cache-control', 'no-store');
+        reply.code(201).header('etag', etag(outcome.credential.version)).header('cache-control', 'no-store');
         return { gateway: view(outcome.credential), ...(secret ? { secret } : {}) };
       },
     );
@@ -149,18 +142,18 @@ export const gatewayProvisioningRoutes =
         },
       },
       async (request, reply) => {
-        const expected = ifMatch(request.headers['if-match']);
+        const expected = optionalVersion(request);
         const secret = generateSecret();
         const outcome = await store.gatewayCredentials.rotateSecret(
           request.params.id,
           await hashSecret(secret),
-          actor(request.user),
+          actorOf(request),
           request.body?.reason,
           expected,
         );
         if (!outcome.ok) throw outcomeError(request.params.id, outcome);
         await sessions.recheck();
-        reply.header('etag', `"${outcome.credential.version}"`).header('cache-control', 'no-store');
+        reply.header('etag', etag(outcome.credential.version)).header('cache-control', 'no-store');
         return { gateway: view(outcome.credential), secret };
       },
     );
@@ -178,11 +171,11 @@ export const gatewayProvisioningRoutes =
         },
       },
       async (request, reply) => {
-        const expected = ifMatch(request.headers['if-match']);
-        const outcome = await store.gatewayCredentials.revoke(request.params.id, actor(request.user), request.body?.reason, expected);
+        const expected = optionalVersion(request);
+        const outcome = await store.gatewayCredentials.revoke(request.params.id, actorOf(request), request.body?.reason, expected);
         if (!outcome.ok) throw outcomeError(request.params.id, outcome);
         await sessions.recheck();
-        reply.header('etag', `"${outcome.credential.version}"`);
+        reply.header('etag', etag(outcome.credential.version));
         return { gateway: view(outcome.credential) };
       },
     );

@@ -17,6 +17,18 @@ export function expectedVersion(request: FastifyRequest, readFrom: string, why =
   return expected;
 }
 
+/**
+ * The version named in If-Match when the client sent one (where it is
+ * optional, e.g. revoking a gateway); 400 if it is not a version.
+ */
+export function optionalVersion(request: FastifyRequest): number | undefined {
+  const ifMatch = request.headers['if-match'];
+  if (typeof ifMatch !== 'string') return undefined;
+  const n = Number(ifMatch.replace(/^W\//, '').replaceAll('"', ''));
+  if (!Number.isInteger(n)) throw new HttpError(400, 'Bad Request', 'If-Match: expected the version number (the ETag) you read', 'If-Match');
+  return n;
+}
+
 /** 409 for an edit based on an old version of `what` (e.g. "device"). */
 export function staleVersion(what: string, current: number): HttpError {
   return new HttpError(409, 'Conflict', `the ${what} was changed meanwhile (now version ${current}); read it again and re-apply your edit`);
