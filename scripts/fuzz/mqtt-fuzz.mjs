@@ -6,18 +6,10 @@
  * no MQTT library, so nothing "fixes" a packet on the way out.
  */
 import { connect } from 'node:net';
+import { seededRandom } from '@medtel/simulators';
 
-/** A deterministic PRNG (mulberry32), so a failing run can be replayed with its seed. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG (the simulators' mulberry32), so a failing run can be replayed with its seed. */
+export const rng = seededRandom;
 
 const varint = (n) => {
   const out = [];

@@ -53,6 +53,12 @@ const view = (c: GatewayCredential) => ({
 });
 
 /** If-Match is optional here (unlike PATCH /devices): rotating or revoking is not an edit that could overwrite another's. */
+/** Options of a route that changes one gateway's credential (rotate, revoke): admin only, audited, optional If-Match. */
+const changeRoute = (summary: string) => ({
+  config: { permission: 'gateways:manage' as const },
+  schema: { summary, tags: ['gateways'], params: Params, body: ChangeBody, response: { 200: WithSecret, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody } },
+});
+
 function outcomeError(id: string, outcome: CredentialOutcome & { ok: false }): HttpError {
   switch (outcome.reason) {
     case 'not_found':
@@ -131,16 +137,7 @@ export const gatewayProvisioningRoutes =
 
     app.post<{ Params: Static<typeof Params>; Body: Static<typeof ChangeBody> }>(
       '/gateways/:id/rotate-secret',
-      {
-        config: { permission: 'gateways:manage' },
-        schema: {
-          summary: "Replace a gateway's secret (shown once); its live sessions are closed; audited; optional If-Match",
-          tags: ['gateways'],
-          params: Params,
-          body: ChangeBody,
-          response: { 200: WithSecret, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
-        },
-      },
+      changeRoute("Replace a gateway's secret (shown once); its live sessions are closed; audited; optional If-Match"),
       async (request, reply) => {
         const expected = optionalVersion(request);
         const secret = generateSecret();
@@ -160,16 +157,7 @@ export const gatewayProvisioningRoutes =
 
     app.post<{ Params: Static<typeof Params>; Body: Static<typeof ChangeBody> }>(
       '/gateways/:id/revoke',
-      {
-        config: { permission: 'gateways:manage' },
-        schema: {
-          summary: 'Revoke a gateway for good: its live sessions are closed at once and it is refused from now on; audited; optional If-Match',
-          tags: ['gateways'],
-          params: Params,
-          body: ChangeBody,
-          response: { 200: WithSecret, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
-        },
-      },
+      changeRoute('Revoke a gateway for good: its live sessions are closed at once and it is refused from now on; audited; optional If-Match'),
       async (request, reply) => {
         const expected = optionalVersion(request);
         const outcome = await store.gatewayCredentials.revoke(request.params.id, actorOf(request), request.body?.reason, expected);
