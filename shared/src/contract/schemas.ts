@@ -81,6 +81,27 @@ export const DiagnosticDescriptor = Type.Object(
   strict,
 );
 
+/** Line settings of a serial port as plug-and-play tried or found them, e.g. "19200 8E1". */
+const LineSettings = Text(64);
+
+/**
+ * How plug-and-play found a device. Present only on births of devices the
+ * agent identified by itself (not from its config): the collector lists them
+ * as awaiting approval. Never carries bytes received (they may hold PHI).
+ */
+export const DiscoveryInfo = Type.Object(
+  {
+    /** listen: identified by its own frames; probe: answered a read-only id request; opcua-discovery / listed: a network endpoint from config. */
+    method: Type.Union([Type.Literal('listen'), Type.Literal('probe'), Type.Literal('opcua-discovery'), Type.Literal('listed')]),
+    /** Port name as the gateway sees it: a /dev/serial/by-id link name, tcp://host:port, or an opc.tcp:// endpoint. */
+    port: Text(256),
+    settings: Type.Optional(LineSettings),
+    unitId: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+    identifiedAt: EpochMs,
+  },
+  strict,
+);
+
 export const DeviceBirthMessage = Type.Object(
   {
     ...sent,
@@ -96,6 +117,51 @@ export const DeviceBirthMessage = Type.Object(
     metrics: Type.Array(MetricDescriptor, { maxItems: 4096 }),
     /** Diagnostic tests the agent can run on this device; absent from agents that predate diagnostics. */
     diagnostics: Type.Optional(Type.Array(DiagnosticDescriptor, { maxItems: 64 })),
+    /** Set when plug-and-play identified the device; absent for configured devices. */
+    discovery: Type.Optional(DiscoveryInfo),
+  },
+  strict,
+);
+
+/** One identification attempt on a port: which profile, at which settings, and how it ended. */
+export const PortAttempt = Type.Object(
+  {
+    profile: Text(128),
+    settings: Type.Optional(LineSettings),
+    unitIds: Type.Optional(Text(64)),
+    outcome: Type.Union([Type.Literal('no-answer'), Type.Literal('mismatch'), Type.Literal('error'), Type.Literal('matched')]),
+  },
+  strict,
+);
+
+export const PortState = Type.Union([
+  Type.Literal('probing'),
+  Type.Literal('identified'),
+  Type.Literal('unidentified'),
+  Type.Literal('absent'),
+  Type.Literal('ignored'),
+  Type.Literal('configured'),
+]);
+
+export const PortReport = Type.Object(
+  {
+    port: Text(256),
+    state: PortState,
+    /** The device id published for this port, when identified or configured. */
+    device: Type.Optional(Id),
+    /** What was tried (for unidentified ports): profiles and line settings, never the bytes received. */
+    tried: Type.Optional(Type.Array(PortAttempt, { maxItems: 64 })),
+    since: EpochMs,
+  },
+  strict,
+);
+
+/** Retained, gateway-level, latest wins (no seq, like `state`): what plug-and-play sees on each watched port. */
+export const PortsMessage = Type.Object(
+  {
+    v: Version,
+    sentAt: EpochMs,
+    ports: Type.Array(PortReport, { maxItems: 256 }),
   },
   strict,
 );
@@ -203,11 +269,17 @@ export type GapMessage = Static<typeof GapMessage>;
 export type CommandMessage = Static<typeof CommandMessage>;
 export type ResultMessage = Static<typeof ResultMessage>;
 export type DiagnosticDescriptor = Static<typeof DiagnosticDescriptor>;
+export type DiscoveryInfo = Static<typeof DiscoveryInfo>;
+export type PortAttempt = Static<typeof PortAttempt>;
+export type PortState = Static<typeof PortState>;
+export type PortReport = Static<typeof PortReport>;
+export type PortsMessage = Static<typeof PortsMessage>;
 export type DiagnosticsCommandArgs = Static<typeof DiagnosticsCommandArgs>;
 
 /** Topic kind -> schema; the single map both sides dispatch on. */
 export const MESSAGE_SCHEMAS = {
   state: StateMessage,
+  ports: PortsMessage,
   birth: DeviceBirthMessage,
   status: DeviceStatusMessage,
   data: DataMessage,
@@ -219,6 +291,7 @@ export const MESSAGE_SCHEMAS = {
 
 export interface MessageByKind {
   state: StateMessage;
+  ports: PortsMessage;
   birth: DeviceBirthMessage;
   status: DeviceStatusMessage;
   data: DataMessage;

@@ -8,7 +8,7 @@ export const ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 const ID_RE = new RegExp(ID_PATTERN);
 
 export type DeviceTopicKind = 'birth' | 'status' | 'data' | 'alarm';
-export type TopicKind = 'state' | 'gap' | DeviceTopicKind | 'cmd' | 'res';
+export type TopicKind = 'state' | 'ports' | 'gap' | DeviceTopicKind | 'cmd' | 'res';
 
 export interface ParsedTopic {
   site: string;
@@ -28,6 +28,7 @@ export function gatewayRoot(site: string, gateway: string): string {
 
 export const topics = {
   state: (site: string, gateway: string) => `${gatewayRoot(site, gateway)}/state`,
+  ports: (site: string, gateway: string) => `${gatewayRoot(site, gateway)}/ports`,
   gap: (site: string, gateway: string) => `${gatewayRoot(site, gateway)}/gap`,
   device: (site: string, gateway: string, device: string, kind: DeviceTopicKind) => `${gatewayRoot(site, gateway)}/dev/${device}/${kind}`,
   cmd: (site: string, gateway: string, requestId: string) => `${gatewayRoot(site, gateway)}/cmd/${requestId}`,
@@ -43,7 +44,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
   if (parts[0] !== 'medtel' || parts[1] !== 'v1' || parts.length < 5) return null;
   const [, , site, gateway, head, ...rest] = parts as [string, string, string, string, string, ...string[]];
   if (!isValidId(site) || !isValidId(gateway)) return null;
-  if ((head === 'state' || head === 'gap') && rest.length === 0) return { site, gateway, kind: head };
+  if ((head === 'state' || head === 'ports' || head === 'gap') && rest.length === 0) return { site, gateway, kind: head };
   if (head === 'dev' && rest.length === 2 && isValidId(rest[0] as string) && DEVICE_KINDS.has(rest[1] as string)) {
     return { site, gateway, kind: rest[1] as DeviceTopicKind, device: rest[0] as string };
   }
