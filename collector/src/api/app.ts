@@ -19,6 +19,7 @@ import { streamRoutes } from './stream.js';
 import type { Store } from '../store/store.js';
 import type { DiagnosticsService } from '../diagnostics/service.js';
 import { deviceRoutes } from './devices.js';
+import { deviceApprovalRoutes } from './device-approval.js';
 import { diagnosticsRoutes } from './diagnostics.js';
 import { phiRoutes } from './phi.js';
 import { PhiOpener } from '../phi/opener.js';
@@ -121,6 +122,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       await api.register(deviceRoutes(options.store));
+      await api.register(deviceApprovalRoutes(options.store));
       await api.register(gatewayRoutes(options.store));
       if (options.gatewaySessions) await api.register(gatewayProvisioningRoutes(options.store, options.gatewaySessions));
       await api.register(auditRoutes(options.store));

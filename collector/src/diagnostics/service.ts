@@ -88,8 +88,7 @@ export class DiagnosticsService {
   async request(input: DiagnosticRequestInput): Promise<DiagnosticRecord> {
     const { store, broker, logger } = this.o;
     const device = await store.getDevice(input.deviceId);
-    if (!device)
-      throw new DiagnosticsError('not_found', `no device "${input.deviceId}"; ids look like gateway.device (GET /api/v1/devices lists them)`);
+    if (!device) throw new DiagnosticsError('not_found', `no device "${input.deviceId}"; ids look like gateway.device (GET /api/v1/devices lists them)`);
     const test = device.diagnostics.find((t) => t.name === input.test);
     if (!test) {
       const known = device.diagnostics.map((t) => t.name);

@@ -51,9 +51,7 @@ export class SqliteDiscovery implements DiscoveryStore {
   ) {
     this.stmt = {
       row: db.prepare('SELECT id, gateway, site, device, approval, version, asset_tag, location, department FROM devices WHERE id = ?'),
-      sameIdentity: db.prepare(
-        `SELECT id FROM devices WHERE serial = ? AND model = ? AND manufacturer IS ? AND id != ? ORDER BY first_seen, id LIMIT 1`,
-      ),
+      sameIdentity: db.prepare(`SELECT id FROM devices WHERE serial = ? AND model = ? AND manufacturer IS ? AND id != ? ORDER BY first_seen, id LIMIT 1`),
       alias: db.prepare('INSERT OR REPLACE INTO device_aliases (key, device_id, created_at) VALUES (?, ?, ?)'),
       move: db.prepare('UPDATE devices SET gateway = ?, site = ?, device = ? WHERE id = ?'),
       ports: db.prepare(
@@ -170,9 +168,7 @@ export class SqliteDiscovery implements DiscoveryStore {
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
       const sets = Object.keys(change.set).map((column) => `${column} = @${column}`);
       this.db
-        .prepare(
-          `UPDATE devices SET ${sets.join(', ')}, approval_by = @by, approval_at = @at, approval_note = @note, version = version + 1 WHERE id = @id`,
-        )
+        .prepare(`UPDATE devices SET ${sets.join(', ')}, approval_by = @by, approval_at = @at, approval_note = @note, version = version + 1 WHERE id = @id`)
         .run({ ...change.set, by: actor.sub, at: this.now(), note: change.note, id });
       this.audit.append({
         actor: actor.sub,

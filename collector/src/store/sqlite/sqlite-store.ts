@@ -152,7 +152,11 @@ export class SqliteStore implements Store {
     if (s.received.run(item.gateway, m.seq, item.kind, item.receivedAt).changes === 0) return 'duplicate';
     // The registry entry: the (gateway, device) key, or the entry the device had before it moved gateways.
     const id =
-      item.kind === 'birth' ? this.discovery.fileBirth(item.site, item.gateway, item.message) : 'device' in m ? this.discovery.resolve(item.gateway, m.device) : undefined;
+      item.kind === 'birth'
+        ? this.discovery.fileBirth(item.site, item.gateway, item.message)
+        : 'device' in m
+          ? this.discovery.resolve(item.gateway, m.device)
+          : undefined;
     if (id !== undefined) item.registryId = id;
     if ((item.kind === 'data' || item.kind === 'alarm') && this.discovery.isRejected(id as string)) return 'rejected_device';
     switch (item.kind) {
