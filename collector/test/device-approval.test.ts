@@ -179,6 +179,20 @@ describe('discovered devices: approval', () => {
   });
 });
 
+describe('alerts of a device awaiting approval', () => {
+  it('are marked pending in the alert views', async () => {
+    await publishAcked(gw1, `${root('gw-1')}/dev/pump-alarm/birth`, birth('pump-alarm', 'PA-1', true));
+    const alarm = { t: Date.now(), alarm: 'occlusion', priority: 'high', phase: 'start', state: 'active', text: 'Line occlusion' };
+    await publishAcked(gw1, `${root('gw-1')}/dev/pump-alarm/alarm`, JSON.stringify({ v: 1, seq: ++seq, sentAt: Date.now(), device: 'pump-alarm', ...alarm }));
+    const alert = await waitFor('alert raised', async () => (await call('GET', '/alerts?device=gw-1.pump-alarm', 'viewer')).body.items[0]);
+    expect(alert).toMatchObject({ deviceId: 'gw-1.pump-alarm', deviceApproval: 'pending', source: 'device-alarm' });
+    expect((await call('GET', `/alerts/${alert.id}`, 'viewer')).body.deviceApproval).toBe('pending');
+    const alarms = await call('GET', '/devices/gw-1.pump-alarm/alarms', 'viewer');
+    expect(alarms.body).toMatchObject({ approval: 'pending', count: 1 });
+    await call('POST', '/devices/gw-1.pump-alarm/reject', 'technician', { reason: 'test bench pump' }, 1);
+  });
+});
+
 describe('ports', () => {
   it('stores the latest port report and serves it; counts pending devices and unidentified ports per gateway', async () => {
     const since = Date.now() - 5_000;

@@ -135,7 +135,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(phiRoutes(options.store.phi, options.phiOpener ?? new PhiOpener(options.store.phi, undefined, options.metrics)));
       const live = options.alerting;
       if (live) {
-        await api.register(alertRoutes(options.store.alerts, live.alerting.service));
+        const store = options.store;
+        const approvals = async (ids: string[]) =>
+          new Map(
+            (await Promise.all(ids.map(async (id) => [id, (await store.getDevice(id))?.approval] as const))).flatMap(([id, a]) =>
+              a ? [[id, a] as const] : [],
+            ),
+          );
+        await api.register(alertRoutes(store.alerts, live.alerting.service, approvals));
         await api.register(alertRuleRoutes(options.store.alerts, () => live.alerting.rulesChanged()));
         await api.register(streamRoutes({ alerts: live.alerting.service, onStored: live.onStored, metrics: options.metrics, ...live.stream }));
       }
