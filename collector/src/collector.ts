@@ -43,6 +43,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
   const metrics = createCollectorMetrics();
   const store = new SqliteStore(config.store.path, { calendar: siteCalendar(config) });
   const ingestor = new Ingestor(store, metrics, logger);
+  metrics.countAwaitingApprovalWith(() => store.discovery.pendingCount());
   const alerting = new Alerting(store, metrics, logger, {
     holdOffMs: parseDuration(config.alerts.holdOff),
     connectivityGraceMs: parseDuration(config.alerts.connectivityGrace),

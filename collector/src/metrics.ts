@@ -3,11 +3,13 @@ import { Counter, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, createMetricsRegist
 /** Everything the collector counts (docs/metrics.md). */
 export function createCollectorMetrics(registry: Registry = createMetricsRegistry('collector')) {
   const registers = [registry];
+  // Read from the store at scrape time; the collector sets it once the store is open.
+  const sources: { awaitingApproval?: () => Promise<number> } = {};
   return {
     registry,
     messages: new Counter({
       name: 'medtel_ingest_messages_total',
-      help: 'Messages from gateways by kind and outcome (stored, duplicate, quarantined)',
+      help: 'Messages from gateways by kind and outcome (stored, duplicate, quarantined, rejected_device: data of a rejected device, not stored)',
       labelNames: ['kind', 'outcome'],
       registers,
     }),
@@ -92,6 +94,18 @@ export function createCollectorMetrics(registry: Registry = createMetricsRegistr
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     }),
+    devicesAwaitingApproval: new Gauge({
+      name: 'medtel_devices_awaiting_approval',
+      help: 'Devices the gateways discovered that nobody has approved or rejected yet',
+      registers,
+      async collect() {
+        if (sources.awaitingApproval) this.set(await sources.awaitingApproval());
+      },
+    }),
+    /** Where medtel_devices_awaiting_approval reads its value (Store.discovery.pendingCount). */
+    countAwaitingApprovalWith(count: () => Promise<number>): void {
+      sources.awaitingApproval = count;
+    },
     streamClients: new Gauge({ name: 'medtel_stream_clients', help: 'Connected Server-Sent Events clients (GET /api/v1/stream)', registers }),
     streamDropped: new Counter({
       name: 'medtel_stream_dropped_events_total',

@@ -72,7 +72,17 @@ describe('HTTP API', () => {
         id: 'gw-1',
         state: 'online',
         agentVersion: '0.1.0',
-        devices: [{ id: 'gw-1.pump-1', device: 'pump-1', type: 'infusion-pump', model: 'MT-LVP-100', connectivity: 'unknown', lastSeen: expect.any(String) }],
+        devices: [
+          {
+            id: 'gw-1.pump-1',
+            device: 'pump-1',
+            type: 'infusion-pump',
+            model: 'MT-LVP-100',
+            approval: 'approved',
+            connectivity: 'unknown',
+            lastSeen: expect.any(String),
+          },
+        ],
       }),
     ]);
   });
@@ -89,6 +99,7 @@ describe('HTTP API', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       device: 'gw-1.pump-1',
+      approval: 'approved',
       count: 2,
       readings: [
         {

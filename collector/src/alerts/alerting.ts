@@ -104,27 +104,27 @@ export class Alerting {
     switch (item.kind) {
       case 'birth': {
         const m = item.message;
-        const id = deviceKey(item.gateway, m.device);
+        const id = item.registryId ?? deviceKey(item.gateway, m.device);
         // Mutated in place: evaluators hold this object.
         const info = this.devices.get(id) ?? { id, gateway: item.gateway, type: null, model: null, lastSeen: item.receivedAt };
-        Object.assign(info, { type: m.type, model: m.model, lastSeen: item.receivedAt });
+        Object.assign(info, { gateway: item.gateway, type: m.type, model: m.model, lastSeen: item.receivedAt });
         this.devices.set(id, info);
         this.engine.deviceKnown(info);
         return;
       }
       case 'data': {
-        const device = this.device(item.gateway, item.message.device, item.receivedAt);
+        const device = this.device(item, item.message.device);
         this.engine.readings(device, item.message.readings, item.receivedAt);
         return;
       }
       case 'alarm': {
-        const device = this.device(item.gateway, item.message.device, item.receivedAt);
+        const device = this.device(item, item.message.device);
         this.sources.alarm(device.id, item.gateway, item.message, item.receivedAt);
         return;
       }
       case 'status': {
         const m = item.message;
-        const device = this.device(item.gateway, m.device, item.receivedAt);
+        const device = this.device(item, m.device);
         this.sources.deviceStatus(device.id, item.gateway, m.status, m.reason ?? null, m.t, item.receivedAt);
         return;
       }
@@ -137,8 +137,10 @@ export class Alerting {
   }
 
   /** The device as the engine knows it, created on first sight (data may come before a birth). */
-  private device(gateway: string, device: string, receivedAt: number): DeviceInfo {
-    const id = deviceKey(gateway, device);
+  private device(item: IngestItem, device: string): DeviceInfo {
+    const { gateway, receivedAt } = item;
+    // The registry entry the store filed it under (a device that moved gateways keeps its entry).
+    const id = item.registryId ?? deviceKey(gateway, device);
     let info = this.devices.get(id);
     if (!info) {
       info = { id, gateway, type: null, model: null, lastSeen: receivedAt };

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { AlertRecord, AlertRule } from '../store/alert-store.js';
+import type { ApprovalState } from '../store/discovery-store.js';
 import { RuleConditionSchema, RuleScopeSchema } from '../alerts/rule-schema.js';
 import { PageOf, PageQuery } from './schemas.js';
 import { iso } from './times.js';
@@ -21,6 +22,10 @@ export const Alert = Type.Object(
     sourceRef: Type.String({ description: 'Rule id, device alarm id, "device"/"gateway", or the external source' }),
     ruleId: Type.Union([Type.Integer(), Type.Null()]),
     deviceId: NullableText,
+    deviceApproval: Type.Union([Type.Literal('approved'), Type.Literal('pending'), Type.Literal('rejected'), Type.Null()], {
+      description:
+        'pending: the device was discovered by its gateway and nobody has approved it yet; null when the alert names no device (or in the live stream)',
+    }),
     gateway: NullableText,
     metric: NullableText,
     value: Type.Union([Type.Number(), Type.Null()]),
@@ -84,7 +89,8 @@ export type IdParams = Static<typeof IdParams>;
 export type AlertActionBody = Static<typeof AlertActionBody>;
 export type RuleDeleteQuery = Static<typeof RuleDeleteQuery>;
 
-export function alertView(a: AlertRecord) {
+/** `deviceApproval`: the approval state of the alert's device, where the caller looked it up. */
+export function alertView(a: AlertRecord, deviceApproval: ApprovalState | null = null) {
   return {
     id: a.id,
     key: a.key,
@@ -92,6 +98,7 @@ export function alertView(a: AlertRecord) {
     sourceRef: a.sourceRef,
     ruleId: a.ruleId,
     deviceId: a.deviceId,
+    deviceApproval: a.deviceId === null ? null : deviceApproval,
     gateway: a.gateway,
     metric: a.metric,
     value: a.value,

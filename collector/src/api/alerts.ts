@@ -1,16 +1,25 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AlertService } from '../alerts/alert-service.js';
 import { actorOf } from '../auth/plugin.js';
-import type { AlertStore } from '../store/alert-store.js';
+import type { AlertRecord, AlertStore } from '../store/alert-store.js';
+import type { ApprovalState } from '../store/discovery-store.js';
 import { AlertActionBody, AlertList, AlertListQuery, IdParams, alertView } from './alert-schemas.js';
 import { HttpError, badParameter, notFound } from './errors.js';
 import { etag, expectedVersion } from './http-conditions.js';
 import { ErrorBody } from './schemas.js';
 
+/** The approval state of each device named, for marking alerts of devices awaiting approval. */
+export type ApprovalLookup = (deviceIds: string[]) => Promise<Map<string, ApprovalState>>;
+
 /** Alerts: list, read, acknowledge, resolve (the last two audited, a reason required). */
 export const alertRoutes =
-  (store: AlertStore, service: AlertService): FastifyPluginAsync =>
+  (store: AlertStore, service: AlertService, approvals: ApprovalLookup = async () => new Map()): FastifyPluginAsync =>
   async (app) => {
+    const views = async (alerts: AlertRecord[]) => {
+      const approval = await approvals([...new Set(alerts.flatMap((a) => (a.deviceId === null ? [] : [a.deviceId])))]);
+      return alerts.map((a) => alertView(a, a.deviceId === null ? null : (approval.get(a.deviceId) ?? null)));
+    };
+    const view = async (alert: AlertRecord) => (await views([alert]))[0];
     app.get<{ Querystring: AlertListQuery }>(
       '/alerts',
       {
@@ -20,7 +29,7 @@ export const alertRoutes =
       async (request) => {
         const { limit, offset, ...filter } = request.query;
         const { items, total } = await store.listAlerts({ ...filter, limit, offset });
-        return { items: items.map(alertView), total, limit, offset };
+        return { items: await views(items), total, limit, offset };
       },
     );
 
@@ -34,7 +43,7 @@ export const alertRoutes =
         const alert = await store.getAlert(request.params.id);
         if (!alert) throw notFound(`no alert ${request.params.id}`);
         reply.header('etag', etag(alert.version));
-        return alertView(alert);
+        return view(alert);
       },
     );
 
@@ -69,7 +78,7 @@ export const alertRoutes =
             throw new HttpError(409, 'Conflict', `the alert changed meanwhile (now version ${outcome.current}); read it again and decide again`);
           if (!outcome.ok) throw new HttpError(409, 'Conflict', `the alert is already ${outcome.state}`);
           reply.header('etag', etag(outcome.alert.version));
-          return alertView(outcome.alert);
+          return view(outcome.alert);
         },
       );
     }

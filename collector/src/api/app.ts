@@ -19,6 +19,7 @@ import { streamRoutes } from './stream.js';
 import type { Store } from '../store/store.js';
 import type { DiagnosticsService } from '../diagnostics/service.js';
 import { deviceRoutes } from './devices.js';
+import { deviceApprovalRoutes } from './device-approval.js';
 import { diagnosticsRoutes } from './diagnostics.js';
 import { phiRoutes } from './phi.js';
 import { PhiOpener } from '../phi/opener.js';
@@ -121,6 +122,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       await api.register(deviceRoutes(options.store));
+      await api.register(deviceApprovalRoutes(options.store));
       await api.register(gatewayRoutes(options.store));
       if (options.gatewaySessions) await api.register(gatewayProvisioningRoutes(options.store, options.gatewaySessions));
       await api.register(auditRoutes(options.store));
@@ -133,7 +135,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(phiRoutes(options.store.phi, options.phiOpener ?? new PhiOpener(options.store.phi, undefined, options.metrics)));
       const live = options.alerting;
       if (live) {
-        await api.register(alertRoutes(options.store.alerts, live.alerting.service));
+        const store = options.store;
+        const approvals = async (ids: string[]) =>
+          new Map(
+            (await Promise.all(ids.map(async (id) => [id, (await store.getDevice(id))?.approval] as const))).flatMap(([id, a]) =>
+              a ? [[id, a] as const] : [],
+            ),
+          );
+        await api.register(alertRoutes(store.alerts, live.alerting.service, approvals));
         await api.register(alertRuleRoutes(options.store.alerts, () => live.alerting.rulesChanged()));
         await api.register(streamRoutes({ alerts: live.alerting.service, onStored: live.onStored, metrics: options.metrics, ...live.stream }));
       }

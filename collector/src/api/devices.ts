@@ -22,6 +22,8 @@ export function deviceView(d: DeviceRecord) {
   return {
     ...d,
     statusAt: d.statusAt === null ? null : iso(d.statusAt),
+    approvalAt: d.approvalAt === null ? null : iso(d.approvalAt),
+    discovery: d.discovery === null ? null : { ...d.discovery, identifiedAt: iso(d.discovery.identifiedAt) },
     firstSeen: iso(d.firstSeen),
     lastSeen: iso(d.lastSeen),
     connectivity: d.gatewayState === 'offline' ? 'offline' : (d.status ?? 'unknown'),
@@ -119,9 +121,10 @@ export const deviceRoutes =
         const { id } = request.params;
         const q = request.query;
         const range = timeRange(q);
-        if (!(await store.getDevice(id))) throw notFound(`no device "${id}"`);
+        const device = await store.getDevice(id);
+        if (!device) throw notFound(`no device "${id}"`);
         const rows = await store.queryTelemetry(id, { ...(q.metric ? { metric: q.metric } : {}), ...range, limit: q.limit });
-        return { device: id, count: rows.length, readings: rows.map(telemetryView) };
+        return { device: id, approval: device.approval, count: rows.length, readings: rows.map(telemetryView) };
       },
     );
 
@@ -140,9 +143,10 @@ export const deviceRoutes =
       async (request) => {
         const { id } = request.params;
         const range = timeRange(request.query);
-        if (!(await store.getDevice(id))) throw notFound(`no device "${id}"`);
+        const device = await store.getDevice(id);
+        if (!device) throw notFound(`no device "${id}"`);
         const rows = await store.queryAlarms(id, { ...range, limit: request.query.limit });
-        return { device: id, count: rows.length, alarms: rows.map((a) => ({ ...a, t: iso(a.t) })) };
+        return { device: id, approval: device.approval, count: rows.length, alarms: rows.map((a) => ({ ...a, t: iso(a.t) })) };
       },
     );
 
@@ -161,9 +165,15 @@ export const deviceRoutes =
       async (request) => {
         const { id } = request.params;
         const range = timeRange(request.query);
-        if (!(await store.getDevice(id))) throw notFound(`no device "${id}"`);
+        const device = await store.getDevice(id);
+        if (!device) throw notFound(`no device "${id}"`);
         const rows = await store.queryGaps(id, { ...range, limit: request.query.limit });
-        return { device: id, count: rows.length, gaps: rows.map((g) => ({ ...g, from: iso(g.from), to: iso(g.to), receivedAt: iso(g.receivedAt) })) };
+        return {
+          device: id,
+          approval: device.approval,
+          count: rows.length,
+          gaps: rows.map((g) => ({ ...g, from: iso(g.from), to: iso(g.to), receivedAt: iso(g.receivedAt) })),
+        };
       },
     );
   };

@@ -1,5 +1,6 @@
 import { type Static, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { AssetFieldsPatch, AssetFieldsResponse, AssetListFilters } from './asset-schemas.js';
+import { ApprovalFieldsResponse, ApprovalState } from './approval-schemas.js';
 
 /** Response and parameter schemas of the HTTP API; the OpenAPI document is generated from them. */
 
@@ -66,6 +67,7 @@ export const Device = Type.Object(
     department: Nullable(Type.String()),
     lifecycle: Type.String({ description: 'active, out-of-service or retired' }),
     ...AssetFieldsResponse,
+    ...ApprovalFieldsResponse,
     version: Type.Integer({ description: 'Send it back in If-Match to edit the device (also the ETag)' }),
   },
   { $id: 'Device' },
@@ -84,7 +86,10 @@ export const TelemetryReading = Type.Object({
   quality: Type.String(),
 });
 
-export const Telemetry = Type.Object({ device: Type.String(), count: Type.Integer(), readings: Type.Array(TelemetryReading) });
+/** On every per-device data response: readings of a device awaiting approval are kept, flagged by this. */
+const DeviceApproval = { approval: ApprovalState };
+
+export const Telemetry = Type.Object({ device: Type.String(), ...DeviceApproval, count: Type.Integer(), readings: Type.Array(TelemetryReading) });
 
 export const DeviceAlarm = Type.Object({
   t: Iso,
@@ -97,7 +102,7 @@ export const DeviceAlarm = Type.Object({
   text: Type.String(),
 });
 
-export const DeviceAlarms = Type.Object({ device: Type.String(), count: Type.Integer(), alarms: Type.Array(DeviceAlarm) });
+export const DeviceAlarms = Type.Object({ device: Type.String(), ...DeviceApproval, count: Type.Integer(), alarms: Type.Array(DeviceAlarm) });
 
 export const AlarmQuery = Type.Object(
   {
@@ -117,7 +122,7 @@ export const DeviceGap = Type.Object({
   receivedAt: Iso,
 });
 
-export const DeviceGaps = Type.Object({ device: Type.String(), count: Type.Integer(), gaps: Type.Array(DeviceGap) });
+export const DeviceGaps = Type.Object({ device: Type.String(), ...DeviceApproval, count: Type.Integer(), gaps: Type.Array(DeviceGap) });
 
 export const Gateway = Type.Object({
   id: Type.String(),
@@ -126,12 +131,15 @@ export const Gateway = Type.Object({
   agentVersion: Nullable(Type.String()),
   stateAt: Iso,
   lastSeen: Iso,
+  pendingDevices: Type.Integer({ description: 'devices on this gateway awaiting approval' }),
+  unidentifiedPorts: Type.Integer({ description: 'ports in its latest report where nothing was identified (GET /gateways/{id}/ports)' }),
   devices: Type.Array(
     Type.Object({
       id: Type.String(),
       device: Type.String(),
       type: Nullable(Type.String()),
       model: Nullable(Type.String()),
+      approval: ApprovalState,
       connectivity: Type.String({ description: 'status, or "offline" while the gateway is offline' }),
       lastSeen: Iso,
     }),
@@ -146,6 +154,7 @@ export const DeviceListQuery = Type.Object(
     gateway: Type.Optional(Type.String({ maxLength: 64 })),
     type: Type.Optional(Type.String({ maxLength: 64 })),
     status: Type.Optional(Type.Union([Type.Literal('connected'), Type.Literal('unreachable'), Type.Literal('error')])),
+    approval: Type.Optional(ApprovalState),
     ...AssetListFilters,
     ...PageQuery,
   },

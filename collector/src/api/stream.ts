@@ -130,7 +130,7 @@ export const streamRoutes =
             options.onStored((items) => {
               for (const item of items) {
                 if (item.kind !== 'data') continue;
-                const device = deviceKey(item.gateway, item.message.device);
+                const device = item.registryId ?? deviceKey(item.gateway, item.message.device);
                 if (!wanted(device)) continue;
                 client.send('readings', {
                   device,

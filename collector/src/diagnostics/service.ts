@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Aedes } from 'aedes';
-import { DIAGNOSTICS_COMMAND, PROTOCOL_VERSION, splitDeviceKey, topics, type CommandMessage, type DiagnosticsCommandArgs, type Logger } from '@medtel/shared';
+import { DIAGNOSTICS_COMMAND, PROTOCOL_VERSION, topics, type CommandMessage, type DiagnosticsCommandArgs, type Logger } from '@medtel/shared';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { DiagnosticRecord } from '../store/diagnostics-store.js';
 import type { Actor, Store } from '../store/store.js';
@@ -88,9 +88,7 @@ export class DiagnosticsService {
   async request(input: DiagnosticRequestInput): Promise<DiagnosticRecord> {
     const { store, broker, logger } = this.o;
     const device = await store.getDevice(input.deviceId);
-    const key = splitDeviceKey(input.deviceId);
-    if (!device || !key)
-      throw new DiagnosticsError('not_found', `no device "${input.deviceId}"; ids look like gateway.device (GET /api/v1/devices lists them)`);
+    if (!device) throw new DiagnosticsError('not_found', `no device "${input.deviceId}"; ids look like gateway.device (GET /api/v1/devices lists them)`);
     const test = device.diagnostics.find((t) => t.name === input.test);
     if (!test) {
       const known = device.diagnostics.map((t) => t.name);
@@ -141,7 +139,8 @@ export class DiagnosticsService {
       v: PROTOCOL_VERSION,
       requestId,
       command: DIAGNOSTICS_COMMAND,
-      device: key.device,
+      // Where the device is now: after a move to another gateway its registry id still names the old one.
+      device: device.device,
       args,
       issuedAt: requestedAt,
       expiresAt: requestedAt + agentMs,

@@ -2,7 +2,7 @@ import { decodeMessage, type MessageKind, type ParsedTopic } from '@medtel/share
 import type { IngestItem } from '../store/store.js';
 
 /** Kinds a gateway may publish (cmd goes the other way). */
-export const GATEWAY_PUBLISHED_KINDS = new Set<MessageKind>(['state', 'birth', 'status', 'data', 'alarm', 'gap', 'res']);
+export const GATEWAY_PUBLISHED_KINDS = new Set<MessageKind>(['state', 'ports', 'birth', 'status', 'data', 'alarm', 'gap', 'res']);
 
 /**
  * Validates a payload against the contract for its topic and turns it into a

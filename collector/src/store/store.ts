@@ -4,8 +4,9 @@ import type { HtmStore } from './htm-store.js';
 import type { DiagnosticsStore } from './diagnostics-store.js';
 import type { AlertStore } from './alert-store.js';
 import type { GatewayCredentialStore } from './gateway-credential-store.js';
-import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
+import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, PortsMessage, ResultMessage, StateMessage } from '@medtel/shared';
 import type { PhiStore } from './phi-store.js';
+import type { ApprovalFields, ApprovalState, DiscoveryStore } from './discovery-store.js';
 
 /**
  * The collector's storage, narrow on purpose: ingest and the API depend on
@@ -18,6 +19,12 @@ interface Origin {
   site: string;
   gateway: string;
   receivedAt: number;
+  /**
+   * Set by Store.apply on device messages: the registry entry the message was
+   * filed under. Differs from deviceKey(gateway, device) after the device moved
+   * to another gateway (it keeps its entry); listeners use it.
+   */
+  registryId?: string;
 }
 
 /** One validated message (or one rejected payload) to persist. */
@@ -29,12 +36,17 @@ export type IngestItem =
   | (Origin & { kind: 'gap'; message: GapMessage })
   | (Origin & { kind: 'res'; message: ResultMessage })
   | (Origin & { kind: 'state'; message: StateMessage })
+  | (Origin & { kind: 'ports'; message: PortsMessage })
   | (Origin & { kind: 'quarantine'; topic: string; reason: string; payload: Buffer });
 
-/** Per item, in order: stored, or dropped as already stored (same gateway and seq). */
-export type ApplyOutcome = 'stored' | 'duplicate';
+/**
+ * Per item, in order: stored; dropped as already stored (same gateway and
+ * seq); or acknowledged but not stored because its device was rejected
+ * (data and alarms only, see discovery-store.ts).
+ */
+export type ApplyOutcome = 'stored' | 'duplicate' | 'rejected_device';
 
-export interface DeviceRecord extends AssetFields {
+export interface DeviceRecord extends AssetFields, ApprovalFields {
   id: string;
   gateway: string;
   site: string;
@@ -86,6 +98,7 @@ export interface DeviceQuery {
   lifecycle?: string;
   location?: string;
   department?: string;
+  approval?: ApprovalState;
   highRisk?: boolean;
   lifeSupport?: boolean;
   limit: number;
@@ -165,6 +178,8 @@ export interface Store {
   readonly phi: PhiStore;
   /** Which gateways may connect and how they authenticate (./gateway-credential-store.ts). */
   readonly gatewayCredentials: GatewayCredentialStore;
+  /** Approval of devices the agents discovered, and each gateway's port report (./discovery-store.ts). */
+  readonly discovery: DiscoveryStore;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;

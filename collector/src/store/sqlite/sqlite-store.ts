@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { deviceKey } from '@medtel/shared';
 import type {
   Actor,
   AlarmRecord,
@@ -25,6 +24,7 @@ import { SqliteDiagnostics } from './diagnostics.js';
 import { SqliteGatewayCredentials } from './gateway-credentials.js';
 import { SqliteAlertStore } from './alerts.js';
 import { SqlitePhiStore } from './phi-store.js';
+import { SqliteDiscovery, toApprovalFields } from './discovery.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
 import { TelemetryTables } from './telemetry.js';
@@ -51,6 +51,7 @@ export class SqliteStore implements Store {
   readonly alerts: SqliteAlertStore;
   readonly phi: SqlitePhiStore;
   readonly gatewayCredentials: SqliteGatewayCredentials;
+  readonly discovery: SqliteDiscovery;
   private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
   /** `calendar`: the site's time zone and on-time tolerances for HTM schedules. */
@@ -68,6 +69,7 @@ export class SqliteStore implements Store {
     this.alerts = new SqliteAlertStore(this.db, this.audit);
     this.phi = new SqlitePhiStore(this.db, this.audit);
     this.gatewayCredentials = new SqliteGatewayCredentials(this.db, this.audit);
+    this.discovery = new SqliteDiscovery(this.db, this.audit, (id) => this.deviceById(id));
   }
 
   private prepare() {
@@ -79,11 +81,12 @@ export class SqliteStore implements Store {
          ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
       ),
       birth: db.prepare(
-        `INSERT INTO devices (id, gateway, site, device, type, device_code, manufacturer, model, serial, firmware, protocol, profile, metrics, diagnostics, first_seen, last_seen)
-         VALUES (@id, @gateway, @site, @device, @type, @deviceCode, @manufacturer, @model, @serial, @firmware, @protocol, @profile, @metrics, @diagnostics, @at, @at)
+        `INSERT INTO devices (id, gateway, site, device, type, device_code, manufacturer, model, serial, firmware, protocol, profile, metrics, diagnostics, approval, discovery, first_seen, last_seen)
+         VALUES (@id, @gateway, @site, @device, @type, @deviceCode, @manufacturer, @model, @serial, @firmware, @protocol, @profile, @metrics, @diagnostics, @approval, @discovery, @at, @at)
          ON CONFLICT (id) DO UPDATE SET type = excluded.type, device_code = excluded.device_code, manufacturer = excluded.manufacturer,
            model = excluded.model, serial = excluded.serial, firmware = excluded.firmware, protocol = excluded.protocol,
-           profile = excluded.profile, metrics = excluded.metrics, diagnostics = excluded.diagnostics, site = excluded.site, last_seen = max(last_seen, excluded.last_seen)`,
+           profile = excluded.profile, metrics = excluded.metrics, diagnostics = excluded.diagnostics, site = excluded.site, last_seen = max(last_seen, excluded.last_seen),
+           discovery = coalesce(excluded.discovery, discovery), approval = CASE WHEN devices.profile IS NULL THEN excluded.approval ELSE devices.approval END`,
       ),
       status: db.prepare(
         `UPDATE devices SET status = ?, status_reason = ?, status_at = ?, last_seen = max(last_seen, ?) WHERE id = ? AND (status_at IS NULL OR status_at <= ?)`,
@@ -113,6 +116,7 @@ export class SqliteStore implements Store {
       })();
     } catch (err) {
       this.telemetry.forgetUncommitted();
+      this.discovery.forgetUncommitted();
       throw err;
     }
   }
@@ -139,9 +143,22 @@ export class SqliteStore implements Store {
       });
       return 'stored';
     }
+    if (item.kind === 'ports') {
+      // Gateway-level, retained, idempotent: latest wins, like `state`.
+      this.discovery.recordPorts(item.site, item.gateway, item.message, item.receivedAt);
+      return 'stored';
+    }
     const m = item.message;
     if (s.received.run(item.gateway, m.seq, item.kind, item.receivedAt).changes === 0) return 'duplicate';
-    const id = 'device' in m ? deviceKey(item.gateway, m.device) : undefined;
+    // The registry entry: the (gateway, device) key, or the entry the device had before it moved gateways.
+    const id =
+      item.kind === 'birth'
+        ? this.discovery.fileBirth(item.site, item.gateway, item.message)
+        : 'device' in m
+          ? this.discovery.resolve(item.gateway, m.device)
+          : undefined;
+    if (id !== undefined) item.registryId = id;
+    if ((item.kind === 'data' || item.kind === 'alarm') && this.discovery.isRejected(id as string)) return 'rejected_device';
     switch (item.kind) {
       case 'birth': {
         const b = item.message;
@@ -160,6 +177,9 @@ export class SqliteStore implements Store {
           profile: b.profile,
           metrics: JSON.stringify(b.metrics),
           diagnostics: JSON.stringify(b.diagnostics ?? []),
+          // Configured on its gateway: someone decided already. Identified by the agent: awaiting approval.
+          approval: b.discovery ? 'pending' : 'approved',
+          discovery: b.discovery ? JSON.stringify(b.discovery) : null,
           at: item.receivedAt,
         });
         break;
@@ -208,6 +228,7 @@ export class SqliteStore implements Store {
       ['d.lifecycle = ?', given(q.lifecycle)],
       ['d.location = ?', given(q.location)],
       ['d.department = ?', given(q.department)],
+      ['d.approval = ?', given(q.approval)],
       ['d.high_risk = ?', q.highRisk === undefined ? undefined : Number(q.highRisk)],
       ['d.life_support = ?', q.lifeSupport === undefined ? undefined : Number(q.lifeSupport)],
     ]);
@@ -337,6 +358,7 @@ const DEVICE_CODECS = {
 function toDevice(r: Row): DeviceRecord {
   return {
     ...toAssetFields(r),
+    ...toApprovalFields(r),
     id: r.id as string,
     gateway: r.gateway as string,
     site: r.site as string,
