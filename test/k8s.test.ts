@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ROOT } from './helpers.js';
+import { loadCollectorConfig } from '../collector/dist/config.js';
+import { ROOT, tempDir } from './helpers.js';
 
 /**
  * The Kubernetes overlays as a cluster would receive them: rendered by
@@ -132,6 +133,26 @@ describe('the single-replica overlay (SQLite)', () => {
     const config = one(objects, 'ConfigMap').data?.['collector.yaml'] ?? '';
     expect(config).toContain(`path: ${data.mountPath}/collector.db`);
     expect(find(objects, 'Service').map((s) => s.metadata.name)).toContain(set.spec.serviceName);
+  });
+
+  it('gives the collector a config it accepts, with every file where the pod mounts one', () => {
+    const dir = tempDir();
+    try {
+      const file = join(dir.path, 'collector.yaml');
+      writeFileSync(file, one(objects, 'ConfigMap').data?.['collector.yaml'] ?? '');
+      const config = loadCollectorConfig(file);
+      const pod = one(objects, 'StatefulSet').spec.template.spec;
+      const mounts: string[] = pod.containers[0].volumeMounts.map((m: { mountPath: string }) => m.mountPath);
+      for (const path of [config.store.path, config.auth.keyFile, config.mqtt.tls?.certFile, config.mqtt.tls?.keyFile])
+        expect(
+          mounts.some((m) => path?.startsWith(`${m}/`)),
+          `${path} is on a mounted volume`,
+        ).toBe(true);
+      expect(config.http.host).toBe('0.0.0.0');
+      expect(config.mqtt.plain.enabled).toBe(false);
+    } finally {
+      dir.remove();
+    }
   });
 
   it('has a disruption budget that lets a node drain evict its only pod', () => {
