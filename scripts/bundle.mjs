@@ -9,17 +9,17 @@
  * Native modules are built for the machine that runs this: make an arm64
  * bundle on an arm64 machine (a Raspberry Pi class gateway, or an arm64 CI
  * runner). Nothing is downloaded: production dependencies are what `npm ci`
- * already installed here, with the development ones pruned.
+ * already installed here, with the development ones pruned (scripts/production-tree.mjs,
+ * which the container images use too).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ROOT, assembleProductionTree } from './production-tree.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const WORKSPACES = ['shared', 'simulators', 'agent', 'collector'];
+const root = ROOT;
 
 const { values } = parseArgs({
   options: { out: { type: 'string', default: join(root, '.bundle') }, help: { type: 'boolean', short: 'h', default: false } },
@@ -38,37 +38,19 @@ const fail = (text) => {
 };
 
 if (process.platform !== 'linux') fail(`gateways run Linux; this is ${process.platform}`);
-for (const ws of WORKSPACES) if (!existsSync(join(root, ws, 'dist'))) fail(`${ws}/dist is missing: run npm run build first`);
-if (!existsSync(join(root, 'node_modules'))) fail('node_modules is missing: run npm ci first');
 
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const name = `medtel-${version}-linux-${process.arch}`;
 const out = resolve(values.out);
 const stage = join(out, name);
-rmSync(stage, { recursive: true, force: true });
-mkdirSync(stage, { recursive: true });
-
 say(`staging ${name}`);
-for (const file of ['package.json', 'package-lock.json', 'README.md']) cpSync(join(root, file), join(stage, file));
+try {
+  assembleProductionTree(stage, { log: say });
+} catch (err) {
+  fail(err.message);
+}
+cpSync(join(root, 'README.md'), join(stage, 'README.md'));
 for (const dir of ['docs', 'systemd']) cpSync(join(root, dir), join(stage, dir), { recursive: true });
-for (const ws of WORKSPACES) {
-  for (const part of ['package.json', 'dist', 'profiles', 'node_modules']) {
-    const from = join(root, ws, part);
-    if (existsSync(from)) cpSync(from, join(stage, ws, part), { recursive: true, verbatimSymlinks: true });
-  }
-}
-
-say('copying dependencies (workspace links kept as links)');
-cpSync(join(root, 'node_modules'), join(stage, 'node_modules'), { recursive: true, verbatimSymlinks: true });
-say('pruning development dependencies');
-execFileSync('npm', ['prune', '--omit=dev', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], {
-  cwd: stage,
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-// Native modules' build intermediates and sources are not needed to run (only the .node files are).
-for (const junk of ['better-sqlite3/deps', 'better-sqlite3/src', 'better-sqlite3/build/Release/obj.target', 'better-sqlite3/build/Release/.deps']) {
-  rmSync(join(stage, 'node_modules', junk), { recursive: true, force: true });
-}
 
 const tarball = join(out, `${name}.tar.gz`);
 say(`writing ${tarball}`);
