@@ -75,7 +75,7 @@ describe('plug-and-play identification', () => {
 
   it('identifies the ECG monitor by listening only', async () => {
     const link = join(dir(), 'usb-ecg');
-    const sim = await startEcgSimulator({ serial: 'ECG-55', seed: 2, link: { pty: link } });
+    const sim = await startEcgSimulator({ serial: 'ECG-55', leads: 3, rateHz: 250, heartRate: 70, seed: 2, link: { pty: link } });
     cleanup.push(() => sim.close());
     const { identified } = await identifyPort({ port: 'usb-ecg', path: link }, profiles);
     expect(identified?.profile.profile).toBe('medtel-mt-ecg-12');
