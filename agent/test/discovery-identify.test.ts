@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSimSerialLink, startEcgSimulator, startVentilatorSimulator, startXraySimulator } from '@medtel/simulators';
@@ -137,5 +137,12 @@ describe('plug-and-play identification', () => {
     const sent = requestsIn(Buffer.concat(received));
     for (const cmd of sent.medibus) expect(cmd).toBe(0x52);
     for (const fn of sent.modbusFunctions) expect([3, 4]).toContain(fn);
+  });
+
+  it('a profile whose identify step is not a read is refused at load, naming the field', () => {
+    const file = join(dir(), 'medtel-mt-vent-500.yaml');
+    const text = readFileSync(join(BUILTIN_PROFILES_DIR, 'medtel-mt-vent-500.yaml'), 'utf8');
+    writeFileSync(file, text.replace('request: device-id', 'request: icc'));
+    expect(() => loadProfile(file)).toThrow(/identify\.request: found "icc", expected one of device-id \(probing may only send read-only requests\)/);
   });
 });

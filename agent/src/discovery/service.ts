@@ -194,7 +194,8 @@ export class Discovery {
   }
 
   private publish(): void {
-    if (this.stopped) return;
+    // Nothing ever seen: nothing to say (and no retained message for a gateway without plug-and-play ports).
+    if (this.stopped || this.entries.size === 0) return;
     this.o.ports({ v: PROTOCOL_VERSION, sentAt: Date.now(), ports: this.reports.slice(0, 256) });
   }
 }
