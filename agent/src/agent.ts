@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError, Keyring, MEDTEL_VERSION, createLogger, parseDuration, parseSize, type Logger } from '@medtel/shared';
+import { ConfigError, Keyring, MEDTEL_VERSION, createLogger, parseDuration, parseSize, topics, type Logger } from '@medtel/shared';
 import { CommandLog } from './command-log.js';
 import { CommandHandler } from './commands.js';
 import type { AgentConfig } from './config.js';
 import { DeviceRunner } from './device-runner.js';
+import { identifiableProfiles } from './discovery/profiles.js';
+import { Discovery, type FoundDevice } from './discovery/service.js';
 import { findDriver, knownProtocols } from './drivers/index.js';
 import type { DeviceSpec, Driver } from './drivers/types.js';
 import { startAgentHttp } from './http.js';
@@ -94,7 +96,11 @@ export class Agent {
   readonly uplink: Uplink;
   readonly devices: DeviceRunner[];
   readonly commands: CommandHandler;
+  /** Plug-and-play (discovery.enabled): absent when switched off. */
+  readonly discovery: Discovery | undefined;
   private readonly commandLog: CommandLog;
+  private readonly keyring: Keyring | undefined;
+  private readonly stateDir: string;
   private http: Server | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
 
@@ -148,6 +154,8 @@ export class Agent {
       this.logger,
       this.metrics,
     );
+    this.keyring = keyring;
+    this.stateDir = stateDir;
     this.devices = planned.map(
       ({ spec, driver }) =>
         new DeviceRunner({
@@ -172,6 +180,77 @@ export class Agent {
       logger: this.logger,
     });
     this.config = config;
+    this.discovery = config.discovery.enabled ? this.createDiscovery(config, configFile) : undefined;
+  }
+
+  private createDiscovery(config: AgentConfig, configFile: string): Discovery {
+    const d = config.discovery;
+    const configured = config.devices.flatMap((device) => {
+      const path = (device.connection as { path?: unknown }).path;
+      return device.enabled && typeof path === 'string' ? [{ path: resolve(dirname(resolve(configFile)), path), device: device.id }] : [];
+    });
+    return new Discovery({
+      watchDir: resolve(dirname(resolve(configFile)), d.serial.watchDir),
+      rescanMs: parseDuration(d.serial.rescanInterval),
+      settleMs: parseDuration(d.serial.settle),
+      tcp: d.serial.tcp,
+      ignore: d.serial.ignore,
+      profiles: identifiableProfiles(config, dirname(resolve(configFile)), this.logger),
+      configured,
+      logger: this.logger,
+      metrics: this.metrics,
+      start: (found) => this.startDiscovered(found),
+      lost: (id, reason) => this.stopDiscovered(id, reason),
+      ports: (message) => this.uplink.publishLatest(topics.ports(config.gateway.site, config.gateway.id), message),
+    });
+  }
+
+  /** An identified device runs exactly like a configured one (same outbox, same data flow); its birth says how it was found. */
+  private startDiscovered(found: FoundDevice): void {
+    const at = this.devices.findIndex((d) => d.state.id === found.id);
+    if (at >= 0 && !this.devices[at]?.state.discovery) {
+      this.logger.warn(
+        { device: found.id, port: found.discovery.port },
+        'a configured device has the id of a discovered one; the discovered one is not started',
+      );
+      return;
+    }
+    const driver = findDriver(String(found.connection.protocol)) as Driver;
+    try {
+      const connection = driver.prepare(found.connection, found.profile, { configFile: 'plug-and-play', field: `port ${found.discovery.port}` });
+      const runner = new DeviceRunner({
+        site: this.config.gateway.site,
+        gateway: this.config.gateway.id,
+        spec: {
+          id: found.id,
+          connection,
+          profile: found.profile,
+          pollIntervalMs: parseDuration(this.config.discovery.pollInterval),
+          timeoutMs: parseDuration(this.config.discovery.timeout),
+        },
+        driver,
+        outbox: this.outbox,
+        logger: this.logger,
+        metrics: this.metrics,
+        ...(this.keyring ? { keyring: this.keyring } : {}),
+        stateDir: this.stateDir,
+        discovery: found.discovery,
+      });
+      // The same device back (on any port) replaces its stopped runner: same id, same place in the list.
+      if (at >= 0) this.devices[at] = runner;
+      else this.devices.push(runner);
+      runner.start();
+    } catch (err) {
+      this.logger.error({ device: found.id, port: found.discovery.port, err: (err as Error).message }, 'could not start a discovered device');
+    }
+  }
+
+  /** Its port went away: stop reading and say so; the runner stays listed (unreachable) until the device returns. */
+  private async stopDiscovered(id: string, reason: string): Promise<void> {
+    const runner = this.devices.find((d) => d.state.id === id && d.state.discovery);
+    if (!runner) return;
+    await runner.stop();
+    runner.status('unreachable', reason);
   }
 
   private readonly config: AgentConfig;
@@ -181,6 +260,10 @@ export class Agent {
     if (http.enabled) {
       this.http = await startAgentHttp(http.host, http.port, this.metrics.registry, {
         health: () => ({ version: MEDTEL_VERSION, uplink: this.uplink.connected ? 'connected' : 'disconnected', devices: this.devices.map((d) => d.state) }),
+        devices: () => ({
+          devices: this.devices.map((d) => d.state),
+          discovery: this.discovery ? { enabled: true, ports: this.discovery.reports } : { enabled: false, ports: [] },
+        }),
         ready: () => {
           try {
             const stats = this.outbox.quickStats();
@@ -193,6 +276,7 @@ export class Agent {
     }
     this.uplink.start();
     for (const device of this.devices) device.start();
+    this.discovery?.start();
     this.updateOutboxGauges();
     this.statsTimer = setInterval(() => {
       this.outbox.enforceAge();
@@ -217,6 +301,8 @@ export class Agent {
   /** Stops polling, lets in-flight publishes finish, closes the outbox. */
   async stop(): Promise<void> {
     clearInterval(this.statsTimer);
+    this.discovery?.stop();
+    await this.discovery?.idle();
     await Promise.all(this.devices.map((d) => d.stop()));
     // Stopped sessions make running tests end at once; their results go into the outbox before it closes.
     await this.commands.settled();

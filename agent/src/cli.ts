@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, Keyring, KeyringError, MEDTEL_VERSION, stopOnSignals, parseDuration } from '@medtel/shared';
 import { Agent, planDevices } from './agent.js';
 import { loadAgentConfig } from './config.js';
+import { devicesList, devicesScan, ServiceRunningError } from './discovery/cli-commands.js';
 import { keyringFile, keysInit, keysList, keysRotate } from './keys-command.js';
 import { addOpcuaCommands } from './opcua-cli.js';
 import { OutboxOpenError } from './outbox/index.js';
@@ -14,7 +15,7 @@ function fail(err: unknown): never {
     process.stderr.write(`medtel-agent: ${err.message}\n`);
     process.exit(2);
   }
-  if (err instanceof OutboxOpenError) {
+  if (err instanceof OutboxOpenError || err instanceof ServiceRunningError) {
     process.stderr.write(`medtel-agent: ${err.message}\n`);
     process.exit(1);
   }
@@ -144,5 +145,33 @@ keyringOptions(keys.command('list').description('key ids, dates, which is active
     }
   });
 addOpcuaCommands(program, fail);
+
+const devices = program.command('devices').description('what is attached to this gateway: plug-and-play identification (docs/plug-and-play.md)');
+
+devices
+  .command('scan')
+  .description('probe the watched serial ports (read-only) and print what each would be identified as; the service must be stopped')
+  .requiredOption(...configOption)
+  .option('--json', 'print JSON')
+  .action(async (opts: { config: string; json?: boolean }) => {
+    try {
+      process.stdout.write(`${await devicesScan(loadAgentConfig(opts.config), opts.config, opts.json ?? false)}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+devices
+  .command('list')
+  .description("configured and discovered devices with their status, from the running agent's local HTTP endpoint")
+  .requiredOption(...configOption)
+  .option('--json', 'print JSON')
+  .action(async (opts: { config: string; json?: boolean }) => {
+    try {
+      process.stdout.write(`${await devicesList(loadAgentConfig(opts.config), opts.json ?? false)}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
 
 program.parseAsync(process.argv).catch(fail);

@@ -99,6 +99,34 @@ export const AgentConfigSchema = Type.Object(
         strict,
       ),
     ),
+    /** Plug-and-play (docs/plug-and-play.md): devices plugged in without a config entry are identified and read. */
+    discovery: Type.Object(
+      {
+        /** Off: no port is watched or probed; only configured devices are read. */
+        enabled: Type.Boolean({ default: true }),
+        serial: Type.Object(
+          {
+            /** Directory of stable serial port links; new links are probed, vanished ones mark their device unreachable. */
+            watchDir: Type.String({ minLength: 1, default: '/dev/serial/by-id' }),
+            /** Full rescan of watchDir this often, in case a change notification was missed. */
+            rescanInterval: Duration('5s'),
+            /** Wait this long after a link appears before probing (the adapter settles). */
+            settle: Duration('500ms'),
+            /** Terminal-server ports to identify, tcp://host:port (never scanned: listed only). */
+            tcp: Type.Array(Type.String({ pattern: '^tcp://.+:\\d{1,5}$', expected: 'tcp://host:port' }), { default: [] }),
+            /** Link names or paths never probed (globs with * and ?), reported as ignored. */
+            ignore: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+          },
+          { ...strict, default: {} },
+        ),
+        /** Poll interval and timeout of the devices plug-and-play starts. */
+        pollInterval: Duration('1s'),
+        timeout: Duration('1s'),
+        /** Profiles tried (by name); default: every profile with an identify section. */
+        profiles: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+      },
+      { ...strict, default: {} },
+    ),
     devices: Type.Array(DeviceConfigSchema, { default: [] }),
   },
   strict,

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { topics, type DeviceBirthMessage, type DeviceStatus, type Keyring, type Logger, type PhiRecord } from '@medtel/shared';
+import { topics, type DeviceBirthMessage, type DiscoveryInfo, type DeviceStatus, type Keyring, type Logger, type PhiRecord } from '@medtel/shared';
 import type {
   DataGap,
   DeviceSession,
@@ -28,6 +28,8 @@ export interface DeviceRunnerOptions {
   keyring?: Keyring;
   /** Absolute state directory, handed to drivers (OPC UA keeps its PKI there). */
   stateDir?: string;
+  /** Set for a device plug-and-play identified: its birth says how (the collector lists it as awaiting approval). */
+  discovery?: DiscoveryInfo;
 }
 
 /** How often the record is sealed again while the same patient stays associated. */
@@ -40,6 +42,8 @@ export interface DeviceState {
   status: DeviceStatus | 'starting';
   reason?: string;
   lastSampleAt?: number;
+  /** How plug-and-play found it; absent for configured devices. */
+  discovery?: DiscoveryInfo;
   identity: Partial<Record<IdentityField, string>>;
 }
 
@@ -65,7 +69,14 @@ export class DeviceRunner implements DeviceSink {
   constructor(private readonly o: DeviceRunnerOptions) {
     this.profile = o.spec.profile;
     this.transform = new ProfileTransform(this.profile, o.spec.id);
-    this.state = { id: o.spec.id, profile: this.profile.profile, protocol: o.driver.protocols[0] as string, status: 'starting', identity: {} };
+    this.state = {
+      id: o.spec.id,
+      profile: this.profile.profile,
+      protocol: o.driver.protocols[0] as string,
+      status: 'starting',
+      identity: {},
+      ...(o.discovery ? { discovery: o.discovery } : {}),
+    };
   }
 
   start(): void {
@@ -263,6 +274,7 @@ export class DeviceRunner implements DeviceSink {
       // Patient fields are not metrics of the device: not announced.
       metrics: [...p.descriptors.values()].filter((d) => !p.phiFields.has(d.metric)),
       ...(this.diagnostics.length > 0 ? { diagnostics: this.diagnostics.map(({ timeoutMs: _t, ...d }) => d) } : {}),
+      ...(this.o.discovery ? { discovery: this.o.discovery } : {}),
     };
     return { topic: this.topic('birth'), kind: 'birth', device: this.o.spec.id, retain: true, body };
   }

@@ -6,10 +6,12 @@ export interface HealthSource {
   health(): Record<string, unknown>;
   /** Readiness: the outbox is open and writable. */
   ready(): { ready: boolean; detail: Record<string, unknown> };
+  /** Configured and discovered devices with their status, and plug-and-play's port report (`medtel-agent devices list`). */
+  devices?(): Record<string, unknown>;
 }
 
 /**
- * /healthz, /readyz and /metrics for the gateway's monitoring. Three fixed
+ * /healthz, /readyz, /devices and /metrics for the gateway's monitoring. Three fixed
  * routes on loopback do not need a web framework; node:http keeps the agent
  * small on the gateway.
  */
@@ -26,6 +28,7 @@ export function startAgentHttp(host: string, port: number, registry: Registry, s
       const { ready, detail } = source.ready();
       return send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...detail });
     }
+    if (path === '/devices' && source.devices) return send(200, source.devices());
     if (path === '/metrics') {
       registry.metrics().then(
         (text) => send(200, text, registry.contentType),
@@ -33,7 +36,7 @@ export function startAgentHttp(host: string, port: number, registry: Registry, s
       );
       return;
     }
-    send(404, { error: `no route ${path}; try /healthz, /readyz or /metrics` });
+    send(404, { error: `no route ${path}; try /healthz, /readyz, /devices or /metrics` });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -48,6 +48,18 @@ export function createAgentMetrics(registry: Registry = createMetricsRegistry('a
       labelNames: ['device', 'protocol'],
       registers,
     }),
+    discoveryProbes: new Counter({
+      name: 'medtel_agent_discovery_probes_total',
+      help: 'Plug-and-play identification attempts (one profile at one line setting) by outcome: matched, mismatch, no-answer, error',
+      labelNames: ['profile', 'outcome'],
+      registers,
+    }),
+    discoveryPorts: new Counter({
+      name: 'medtel_agent_discovery_ports_total',
+      help: 'Ports plug-and-play finished probing, by result: identified or unidentified',
+      labelNames: ['result'],
+      registers,
+    }),
     deviceConnected: new Gauge({ name: 'medtel_agent_device_connected', help: '1 while the device answers, else 0', labelNames: ['device'], registers }),
     phiSealed: new Counter({ name: 'medtel_agent_phi_sealed_total', help: 'PHI envelopes sealed (AES-256-GCM)', labelNames: ['kid'], registers }),
     phiDropped: new Counter({

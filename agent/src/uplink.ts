@@ -51,6 +51,8 @@ export class Uplink {
   private wake: NodeJS.Immediate | undefined;
   private rateTimer: NodeJS.Timeout | undefined;
   private readonly limiter: TokenBucket | undefined;
+  /** Gateway-level retained messages outside the outbox (ports): the latest per topic, sent now and on every connect. */
+  private readonly latest = new Map<string, string>();
 
   constructor(
     private readonly options: UplinkOptions,
@@ -117,6 +119,17 @@ export class Uplink {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
   }
 
+  /**
+   * A retained gateway-level message that only its latest value matters for
+   * (like `state`): not kept in the outbox, sent now if connected and again
+   * after every reconnect.
+   */
+  publishLatest(topic: string, body: object): void {
+    const payload = JSON.stringify(body);
+    this.latest.set(topic, payload);
+    if (this.client?.connected && !this.stopping) this.client.publish(topic, payload, { qos: 1, retain: true });
+  }
+
   /** Publishes what is waiting; call after enqueueing. Cheap: coalesced per event-loop turn. */
   kick(): void {
     this.wake ??= setImmediate(() => {
@@ -163,6 +176,7 @@ export class Uplink {
     client.publish(topics.state(site, gateway), JSON.stringify(online), { qos: 1, retain: true });
     // Subscribed on every connect: a restarted collector has forgotten our session.
     client.subscribe(topics.cmdFilter(site, gateway), { qos: 1 });
+    for (const [topic, payload] of this.latest) client.publish(topic, payload, { qos: 1, retain: true });
     this.pump();
   }
 

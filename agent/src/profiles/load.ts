@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DEVICE_TYPES, loadConfigFile, lookupTerm, lookupUnit, parseDuration, type MetricDescriptor, type PhiField } from '@medtel/shared';
+import { type IdentifyPlan, planIdentify } from './identify.js';
 import { ProfileSchema, type Profile, type ProfileDiagnostic } from './schema.js';
 
 export type { IdentityField } from './schema.js';
@@ -19,6 +20,8 @@ export interface ResolvedProfile extends Profile {
   tests: Map<string, ProfileDiagnostic & { timeoutMs: number }>;
   /** Metric id -> the patient field it holds (metrics marked `phi:`); never readings. */
   phiFields: Map<string, PhiField>;
+  /** How plug-and-play recognises this model (from `identify:`), checked read-only at load. */
+  identifyPlan?: IdentifyPlan;
 }
 
 /** Finds a profile by name (searching `extraDir` first) or by path. */
@@ -90,5 +93,6 @@ export function loadProfile(file: string): ResolvedProfile {
     tests.set(test.name, { ...test, timeoutMs: parseDuration(test.timeout) });
   });
   const deviceCode = DEVICE_TYPES[profile.type];
-  return { ...profile, file, descriptors, alarmCodes, tests, phiFields, ...(deviceCode ? { deviceCode } : {}) };
+  const identifyPlan = planIdentify(profile, file);
+  return { ...profile, file, descriptors, alarmCodes, tests, phiFields, ...(deviceCode ? { deviceCode } : {}), ...(identifyPlan ? { identifyPlan } : {}) };
 }

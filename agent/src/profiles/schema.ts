@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DIAGNOSTIC_NAME_PATTERN, DURATION_PATTERN, PHI_FIELDS } from '@medtel/shared';
+import { ProfileIdentifySchema } from './identify-schema.js';
 
 /**
  * A device profile says what a device model means (EdgeX's split): `read`
@@ -91,6 +92,8 @@ export const ProfileSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    /** How plug-and-play recognises this model on an unconfigured port (read-only probing). */
+    identify: Type.Optional(ProfileIdentifySchema),
     metrics: Type.Array(ProfileMetricSchema, { minItems: 1 }),
     alarms: Type.Array(ProfileAlarmSchema, { default: [] }),
     /** Diagnostic tests (self-test...), run on request from the collector. */
