@@ -58,7 +58,14 @@ beforeAll(async () => {
       const service = String(attrs(rs.resource.attributes)['service.name']);
       for (const ss of rs.scopeSpans)
         for (const s of ss.spans)
-          received.push({ traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}), name: s.name, service, attributes: attrs(s.attributes) });
+          received.push({
+            traceId: s.traceId,
+            spanId: s.spanId,
+            ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
+            name: s.name,
+            service,
+            attributes: attrs(s.attributes),
+          });
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   });
