@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, Keyring, KeyringError, MEDTEL_VERSION, stopOnSignals, parseDuration } from '@medtel/shared';
+import { ConfigError, Keyring, KeyringError, MEDTEL_VERSION, stopOnSignals, parseDuration, startTracing, logTracing } from '@medtel/shared';
 import { Agent, planDevices } from './agent.js';
 import { loadAgentConfig } from './config.js';
 import { devicesList, devicesScan, ServiceRunningError } from './discovery/cli-commands.js';
@@ -32,13 +32,19 @@ program
   .requiredOption('-c, --config <file>', 'agent config (YAML)')
   .action(async (opts: { config: string }) => {
     let agent: Agent;
+    // Before anything that makes spans; off (no SDK loaded) unless OTEL_* asks for it.
+    const tracing = await startTracing({ serviceName: 'medtel-agent' });
     try {
       agent = new Agent({ config: loadAgentConfig(opts.config), configFile: opts.config });
       await agent.start();
     } catch (err) {
       fail(err);
     }
-    stopOnSignals(() => agent.stop(), agent.logger);
+    logTracing(tracing, agent.logger);
+    stopOnSignals(async () => {
+      await agent.stop();
+      await tracing.shutdown();
+    }, agent.logger);
   });
 
 program

@@ -15,6 +15,7 @@ import type { AgentMetrics } from './metrics.js';
 import type { Outbox, OutboxMessage } from './outbox/index.js';
 import type { IdentityField, ResolvedProfile } from './profiles/load.js';
 import { ProfileTransform } from './transform.js';
+import { BatchTrace } from './batch-trace.js';
 
 export interface DeviceRunnerOptions {
   site: string;
@@ -141,24 +142,36 @@ export class DeviceRunner implements DeviceSink {
   }
 
   sample(sample: RawSample): void {
+    // undefined unless tracing is on and this batch is sampled (docs/tracing.md).
+    const trace = BatchTrace.begin(this.o.spec.id, this.state.protocol, sample.read, sample.t);
     this.updatePatient(sample);
     this.state.lastSampleAt = sample.t;
     const readings = this.transform.readings(sample);
     const alarms = this.transform.alarms(sample);
-    const messages: OutboxMessage[] = alarms.map((alarm) => ({ topic: this.topic('alarm'), kind: 'alarm', device: this.o.spec.id, body: alarm }));
+    trace?.mapped(readings.length, alarms.length);
+    const traceField = trace?.field();
+    const messages: OutboxMessage[] = alarms.map((alarm) => ({
+      topic: this.topic('alarm'),
+      kind: 'alarm',
+      device: this.o.spec.id,
+      body: traceField ? { ...alarm, ...traceField } : alarm,
+    }));
     if (readings.length > 0) {
       const times = readings.map((r) => r.t);
       messages.push({
         topic: this.topic('data'),
         kind: 'data',
         device: this.o.spec.id,
-        body: { device: this.o.spec.id, clock: sample.clock, readings, ...this.subjectField() },
+        body: { device: this.o.spec.id, clock: sample.clock, readings, ...this.subjectField(), ...traceField },
         readings: { count: readings.length, from: Math.min(...times), to: Math.max(...times) },
         ...this.sealField(),
       });
     }
-    if (messages.length === 0) return;
-    this.commit(messages);
+    if (messages.length === 0) {
+      trace?.end();
+      return;
+    }
+    this.commit(trace ? messages.map((m) => trace.track(m)) : messages);
     this.o.metrics.readings.inc({ device: this.o.spec.id }, readings.length);
     for (const alarm of alarms) this.o.metrics.alarms.inc({ device: this.o.spec.id, phase: alarm.phase });
   }

@@ -1,7 +1,18 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { Backoff, MEDTEL_VERSION, PROTOCOL_VERSION, decodeMessage, topics, type CommandMessage, type Logger, type StateMessage } from '@medtel/shared';
+import {
+  Backoff,
+  MEDTEL_VERSION,
+  PROTOCOL_VERSION,
+  decodeMessage,
+  topics,
+  tracingActive,
+  type CommandMessage,
+  type Logger,
+  type StateMessage,
+} from '@medtel/shared';
 import type { AgentMetrics } from './metrics.js';
 import { buildPayload, type Outbox } from './outbox/index.js';
+import { PublishTrace } from './publish-trace.js';
 import { TokenBucket } from './token-bucket.js';
 import type { UplinkTls } from './uplink-security.js';
 
@@ -219,15 +230,21 @@ export class Uplink {
       this.inflight += 1;
       const started = performance.now();
       const session = this.session;
-      client.publish(row.topic, buildPayload(row, Date.now()), { qos: 1, retain: row.retain }, (err) => {
-        if (session !== this.session) return; // that connection is gone; the row was handed out again
+      const trace = tracingActive() ? PublishTrace.start(row, { session }) : undefined;
+      client.publish(row.topic, buildPayload(trace ? { seq: row.seq, body: trace.body } : row, Date.now()), { qos: 1, retain: row.retain }, (err) => {
+        if (session !== this.session) {
+          trace?.unacked('connection closed before PUBACK; sent again on the next one');
+          return; // that connection is gone; the row was handed out again
+        }
         this.inflight -= 1;
         if (err) {
           // Only when mqtt.js gives up on the packet (client ended): the row stays
           // in the outbox and is sent again after a restart.
+          trace?.unacked(err.message);
           this.logger.warn({ seq: row.seq, err: err.message }, 'publish not acknowledged');
           return;
         }
+        trace?.acked();
         this.outbox.ack(row.seq);
         this.metrics.published.inc({ kind: row.kind });
         this.metrics.publishAckSeconds.observe((performance.now() - started) / 1000);

@@ -33,12 +33,12 @@ function collectorYaml({ mqttPort, httpPort, dbPath, gateways }) {
 
 /**
  * Starts the collector and resolves once it logged "collector started".
- * `profileDir`: write a V8 CPU profile there. The returned handle has the
+ * `profileDir`: write a V8 CPU profile there; `env`: extra environment (OTEL_* for --trace-ratio). The returned handle has the
  * ports, `log` ({path, warnings (first 20), counts, stderr}), `exited`,
  * `unexpectedExit` (resolves to an Error if it exits before stop() is called),
  * `exitedEarly` and `stop()`.
  */
-export async function startCollector(dir, gateways, { profileDir } = {}) {
+export async function startCollector(dir, gateways, { profileDir, env } = {}) {
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const dbPath = join(dir, 'collector.db');
@@ -49,7 +49,7 @@ export async function startCollector(dir, gateways, { profileDir } = {}) {
   const child = spawn(process.execPath, [...nodeArgs, COLLECTOR_CLI, 'run', '-c', configPath], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, ...env, NODE_ENV: 'production' },
   });
   const proc = await supervise(child, { name: 'collector', dir, readyMsg: 'collector started', readyTimeoutMs: 20_000 });
   return Object.assign(proc, { mqttPort, httpUrl: `http://${HOST}:${httpPort}`, dbPath, configPath });

@@ -38,7 +38,18 @@ async function main() {
   // The parent went away (crash, SIGKILL): never linger.
   process.on('disconnect', () => process.exit(0));
 
-  const build = makePayloadBuilder(cfg.readings);
+  const plain = makePayloadBuilder(cfg.readings);
+  // --trace-ratio: every Nth message carries a sampled traceparent, as a traced agent batch does.
+  const traceEvery = cfg.traceRatio > 0 ? Math.max(1, Math.round(1 / cfg.traceRatio)) : 0;
+  const { randomBytes } = await import('node:crypto');
+  const build = !traceEvery
+    ? plain
+    : (s, now, device) => {
+        const p = plain(s, now, device);
+        if (s % traceEvery !== 0) return p;
+        const id = randomBytes(24).toString('hex');
+        return `${p.slice(0, -1)},"traceparent":"00-${id.slice(0, 32)}-${id.slice(32)}-01"}`;
+      };
   const devices = Array.from({ length: cfg.devices }, (_, i) => `pump-${i + 1}`);
   const topicsByDevice = devices.map((d) => `medtel/v1/${cfg.site}/${cfg.gateway}/dev/${d}/data`);
   const publishOpts = { qos: 1, retain: false };

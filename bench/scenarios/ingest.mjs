@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { createAbort } from '../lib/abort.mjs';
 import { createTempDir, killAll } from '../lib/cleanup.mjs';
 import { startCollector } from '../lib/collector.mjs';
+import { startTraceSink } from '../lib/trace-sink.mjs';
 import { scrape } from '../lib/collector-metrics.mjs';
 import { fmtK } from '../lib/format.mjs';
 import { makeGateways } from '../lib/gateways.mjs';
@@ -35,7 +36,10 @@ PUBACK latency, collector CPU and memory.`,
   --readings N              readings per data message (default 10)
   --seconds S               duration of the measured phase (default 15)
   --window W                unacknowledged QoS 1 messages per connection (default 100)
-  --warmup S                publishing before the measured phase (default 2)`,
+  --warmup S                publishing before the measured phase (default 2)
+  --trace-ratio R           tracing on in the collector (OTLP to a sink in the bench) and
+                            this share of messages carrying a sampled traceparent, as the
+                            agent's default sampler sends them (e.g. 0.01; default 0: off)`,
   quick: '3 s measured, 1 s warm-up, 2 gateways',
 };
 
@@ -46,6 +50,7 @@ const options = {
   seconds: { type: 'string' },
   window: { type: 'string' },
   warmup: { type: 'string' },
+  'trace-ratio': { type: 'string' },
 };
 
 const resolveOptions = ({ quick, num }) => ({
@@ -56,6 +61,7 @@ const resolveOptions = ({ quick, num }) => ({
   // mqtt.js hangs once 65,535 packet ids are in use (STACK-NOTES): stay well below.
   window: num('window', 100, { min: 1, max: 60_000 }),
   warmup: num('warmup', quick ? 1 : 2, { min: 0, max: 600, integer: false }),
+  traceRatio: num('trace-ratio', 0, { min: 0, max: 1, integer: false }),
 });
 
 // Start-up + warm-up + measured + drain + stop.
@@ -69,7 +75,8 @@ async function run(opts) {
   const dir = createTempDir('medtel-bench-', { keep: opts.keep });
   const gateways = await makeGateways(opts.gateways);
   if (opts.profile) mkdirSync(opts.profile, { recursive: true });
-  const collector = await startCollector(dir, gateways, { profileDir: opts.profile });
+  const traceSink = opts.traceRatio > 0 ? await startTraceSink() : undefined;
+  const collector = await startCollector(dir, gateways, { profileDir: opts.profile, env: traceSink?.env });
   // Any failure (load process, collector) aborts the waits below.
   const abort = createAbort();
   const { guard } = abort;
@@ -89,6 +96,7 @@ async function run(opts) {
       devices: opts.devicesPerGateway,
       readings: opts.readings,
       window: opts.window,
+      traceRatio: opts.traceRatio,
       drainTimeoutMs: 10_000,
     })),
     { onError: abort.fail },
@@ -153,6 +161,7 @@ async function run(opts) {
       db,
     });
   } finally {
+    traceSink?.close();
     sampler.stop();
     killAll('SIGKILL');
   }

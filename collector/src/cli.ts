@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, Keyring, KeyringError, MEDTEL_VERSION, stopOnSignals } from '@medtel/shared';
+import { ConfigError, Keyring, KeyringError, MEDTEL_VERSION, stopOnSignals, startTracing, logTracing } from '@medtel/shared';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -44,12 +44,18 @@ program
   .option('-c, --config <file>', 'collector config (YAML)')
   .action(async (opts: { config?: string }) => {
     let collector: Awaited<ReturnType<typeof startCollector>>;
+    // Before anything that makes spans; off (no SDK loaded) unless OTEL_* asks for it.
+    const tracing = await startTracing({ serviceName: 'medtel-collector' });
     try {
       collector = await startCollector(loadCollectorConfig(opts.config));
     } catch (err) {
       fail(err);
     }
-    stopOnSignals(() => collector.stop(), collector.logger);
+    logTracing(tracing, collector.logger);
+    stopOnSignals(async () => {
+      await collector.stop();
+      await tracing.shutdown();
+    }, collector.logger);
   });
 
 program

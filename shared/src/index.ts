@@ -10,3 +10,4 @@ export * from './backoff.js';
 export * from './mdc.js';
 export * from './version.js';
 export * from './phi/index.js';
+export * from './tracing/index.js';

@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { traceLogFields } from './tracing/context.js';
 
 export type { Logger } from 'pino';
 
@@ -25,6 +26,8 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { pid: process.pid, ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // trace_id/span_id while a sampled span is active; nothing (and no SDK) with tracing off.
+      mixin: traceLogFields,
     },
     options.destination ?? pino.destination({ fd: 1, sync: false }),
   );

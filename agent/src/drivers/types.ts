@@ -18,6 +18,8 @@ export interface RawSample {
   values: Map<string, RawValue>;
   /** Metric id -> why it has no value this time (reported as quality "bad"). */
   failed?: Map<string, string>;
+  /** How the read went, for its trace span: when it began (epoch ms) and the bytes the device returned. */
+  read?: { startedAt: number; bytes?: number };
 }
 
 /** Evenly spaced samples of waveform metrics, as a streaming device sends them. */

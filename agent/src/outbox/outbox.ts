@@ -41,6 +41,8 @@ export interface OutboxMessage {
    * over stays in memory; only its sealed result is written.
    */
   seal?: (seq: number) => Record<string, unknown>;
+  /** Told once the row is committed (its seq) or could not be (tracing ends its commit span here). */
+  onStored?: (result: { seq: number } | { error: Error }) => void;
 }
 
 export interface OutboxRow {
@@ -216,12 +218,14 @@ export class Outbox {
       // with the next commit that succeeds; never drop silently.
       this.recount();
       for (const m of batch) {
+        m.onStored?.({ error: err as Error });
         const r = m.readings ?? { count: 1, from: Date.now(), to: Date.now() };
         if (m.kind !== 'gap') this.unreported.add(m.device ?? null, m.kind, r.count, r.from, r.to, `not stored on the gateway: ${(err as Error).message}`);
         this.options.onDrop?.('write_error', m.kind, 1, m.kind === 'data' ? r.count : 0);
       }
       throw err;
     }
+    for (let i = 0; i < batch.length; i++) (batch[i] as OutboxMessage).onStored?.({ seq: seqs[i] as number });
     this.options.onCommit?.();
     return seqs;
   }

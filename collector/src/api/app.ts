@@ -29,6 +29,7 @@ import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, installHttpHardening, type Ht
 import { gatewayRoutes } from './gateways.js';
 import { gatewayProvisioningRoutes } from './gateway-provisioning.js';
 import { healthRoutes, type Readiness } from './health.js';
+import { installRequestTracing, requestIdOptions } from './request-tracing.js';
 import { Device, ErrorBody } from './schemas.js';
 import { WorkOrderSchema } from './work-order-view.js';
 
@@ -81,7 +82,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Unknown query parameters are errors, not silently dropped: a typo like
     // ?metirc=rate should not return every metric.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ...requestIdOptions,
   });
+  // First hooks of all: the request id is echoed and the request's span active before auth runs.
+  installRequestTracing(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -1,7 +1,8 @@
 import type { Client, PublishPacket, Subscription } from 'aedes';
-import { parseTopic, topics, type Logger } from '@medtel/shared';
+import { nowMs, parseTopic, topics, tracingActive, type Logger } from '@medtel/shared';
 import { classify, GATEWAY_PUBLISHED_KINDS } from '../ingest/classify.js';
 import type { Ingestor } from '../ingest/ingestor.js';
+import { IngestTrace } from '../ingest/ingest-trace.js';
 import type { CollectorMetrics } from '../metrics.js';
 import type { IngestItem } from '../store/store.js';
 import type { DeviceCap } from './device-cap.js';
@@ -16,6 +17,8 @@ import type { Sessions } from './gateway-auth.js';
  */
 export function createAuthorizePublish(sessions: Sessions, ingestor: Ingestor, metrics: CollectorMetrics, logger: Logger, deviceCap?: DeviceCap) {
   return (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void => {
+    // 0 when tracing is off: the only cost then is this branch.
+    const receivedAt = tracingActive() ? nowMs() : 0;
     const parsed = parseTopic(packet.topic);
     const entry = client ? sessions.get(client) : undefined;
     // client is null only for wills aedes replays from persistence after a broker restart;
@@ -34,12 +37,19 @@ export function createAuthorizePublish(sessions: Sessions, ingestor: Ingestor, m
       return;
     }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const item = classify(parsed, packet.topic, payload, Date.now());
+    const trace = receivedAt ? IngestTrace.begin(item, receivedAt, client?.id) : undefined;
     const submit = (item: IngestItem) =>
       ingestor.submit(item).then(
-        () => done(null),
-        (err: Error) => done(err),
+        (outcome) => {
+          trace?.stored(outcome);
+          done(null);
+        },
+        (err: Error) => {
+          trace?.failed(err);
+          done(err);
+        },
       );
-    const item = classify(parsed, packet.topic, payload, Date.now());
     if (item.kind === 'quarantine') {
       logger.warn({ gateway: parsed.gateway, topic: packet.topic, reason: item.reason, bytes: payload.length }, 'payload quarantined');
       void submit(item);
@@ -59,7 +69,10 @@ export function createAuthorizePublish(sessions: Sessions, ingestor: Ingestor, m
         // Quarantined and acknowledged, like any refused payload, so the agent does not send it forever.
         return submit({ site: parsed.site, gateway: parsed.gateway, receivedAt: Date.now(), kind: 'quarantine', topic: packet.topic, reason, payload });
       },
-      (err: Error) => done(err),
+      (err: Error) => {
+        trace?.failed(err);
+        done(err);
+      },
     );
   };
 }

@@ -83,7 +83,7 @@ export class ModbusTcpSession implements DeviceSession {
 
   private async poll(): Promise<void> {
     const started = Date.now();
-    let result: { values: Map<string, RawValue>; failed: Map<string, string>; exception?: string };
+    let result: { values: Map<string, RawValue>; failed: Map<string, string>; exception?: string; bytes: number };
     try {
       result = await this.readBlocks(this.blocks);
     } catch (err) {
@@ -94,7 +94,7 @@ export class ModbusTcpSession implements DeviceSession {
     if (this.stopped) return;
     this.ctx.metrics.devicePolls.inc({ device: this.spec.id, result: result.exception ? 'exception' : 'ok' });
     this.ctx.metrics.devicePollSeconds.observe({ protocol: 'modbus-tcp' }, (Date.now() - started) / 1000);
-    this.sink.sample({ t: Date.now(), clock: 'agent', values: result.values, failed: result.failed });
+    this.sink.sample({ t: Date.now(), clock: 'agent', values: result.values, failed: result.failed, read: { startedAt: started, bytes: result.bytes } });
     this.sink.status(result.exception ? 'error' : 'connected', result.exception);
     // Fixed-rate schedule: a slow poll does not shift every later one; missed slots are skipped.
     const interval = this.spec.pollIntervalMs;
@@ -118,10 +118,12 @@ export class ModbusTcpSession implements DeviceSession {
     const values = new Map<string, RawValue>();
     const failed = new Map<string, string>();
     let exception: string | undefined;
+    let bytes = 0;
     for (const block of blocks) {
       try {
         const res =
           block.table === 'input' ? await client.readInputRegisters(block.start, block.count) : await client.readHoldingRegisters(block.start, block.count);
+        bytes += block.count * 2;
         for (const point of block.points) {
           values.set(point.key, decodeRegisters(res.data, point.address - block.start, point.type, this.spec.connection.wordOrder, point.length));
         }
@@ -133,7 +135,7 @@ export class ModbusTcpSession implements DeviceSession {
         for (const point of block.points) failed.set(point.key, exception);
       }
     }
-    return exception ? { values, failed, exception } : { values, failed };
+    return exception ? { values, failed, exception, bytes } : { values, failed, bytes };
   }
 
   /** Runs `fn` once every earlier request on the link has settled. */
