@@ -19,9 +19,10 @@ interface Described {
 
 async function describeRegistry(registry: Registry): Promise<Described[]> {
   return Promise.all(
-    registry.getMetricsAsArray().map(async (metric) => {
+    // The array's declared type is a plain object; at run time these are prom-client's metric instances.
+    (registry.getMetricsAsArray() as unknown as Array<{ get(): Promise<{ name: string; type: unknown }>; labelNames?: string[] }>).map(async (metric) => {
       const { name, type } = await metric.get();
-      const labels = ((metric as unknown as { labelNames?: string[] }).labelNames ?? []).slice().sort();
+      const labels = (metric.labelNames ?? []).slice().sort();
       return { name, type: String(type), labels };
     }),
   );
