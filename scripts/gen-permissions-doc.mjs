@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Writes docs/permissions.md from the permission table in collector/src/auth/roles.ts,
 // so the documented table is the enforced one. A test fails if they differ.
-import { writeFileSync } from 'node:fs';
 import { permissionsTableMarkdown } from '@medtel/collector';
+import { writeWhenRun } from './generated-doc.mjs';
 
 export function permissionsDoc() {
   return `# Who may do what
@@ -33,7 +33,4 @@ naming the role needed.
 `;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  writeFileSync(new URL('../docs/permissions.md', import.meta.url), permissionsDoc());
-  process.stdout.write('docs/permissions.md written\n');
-}
+writeWhenRun(import.meta, 'docs/permissions.md', permissionsDoc);

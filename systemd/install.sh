@@ -26,7 +26,9 @@ Usage: install.sh [options]
   --root DIR            lay everything down under DIR; start nothing (for CI and image builds)
   --no-start            install and enable, but do not start the service now
   --uninstall           stop and remove the service and the application; keep config and data
-  --purge               with --uninstall: also remove config, data (the outbox!) and the user
+                        (the outbox and the PHI keyring)
+  --purge               with --uninstall: also remove config, data (the outbox and the PHI keyring!)
+                        and the user
   -h, --help            this text
 EOF
 }
@@ -203,6 +205,20 @@ write_config() {
   fi
 }
 
+# The PHI keyring (docs/phi.md) lives in the state directory, not /etc: the agent writes its
+# usage counter beside it and /etc is read-only to the service. Created once, never replaced:
+# a lost or overwritten key makes every envelope sealed with it unreadable.
+ensure_keyring() {
+  local keyring="$STATE/keyring.json"
+  if [[ -e "$keyring" ]]; then
+    say "kept the existing PHI keyring ${keyring#"$ROOT"}"
+    return 0
+  fi
+  "$NODE" "$ROOT$PREFIX/current/agent/dist/cli.js" keys init --keyring "$keyring" | sed 's/^/install.sh: /'
+  chmod 0600 "$keyring"
+  own "$USER_NAME:$USER_NAME" "$keyring"
+}
+
 install_unit() {
   install -d -m 0755 "$(dirname "$UNIT_FILE")"
   render "$FROM/systemd/$UNIT" "$UNIT_FILE"
@@ -229,10 +245,10 @@ uninstall() {
   if [[ $PURGE == yes ]]; then
     rm -rf "$ETC" "$STATE"
     if [[ -z "$ROOT" ]]; then userdel "$USER_NAME" 2>/dev/null || true; else sed -i "/^$USER_NAME:/d" "$ROOT/etc/passwd" "$ROOT/etc/group"; fi
-    say "purged /etc/medtel, $(basename "$STATE") data and the $USER_NAME user"
+    say "purged /etc/medtel, $(basename "$STATE") data (with the PHI keyring, if any) and the $USER_NAME user"
   else
     # The outbox may still hold messages the collector never confirmed.
-    say "kept /etc/medtel and ${STATE#"$ROOT"} (the outbox may hold undelivered data); --purge removes them"
+    say "kept /etc/medtel and ${STATE#"$ROOT"} (the outbox may hold undelivered data, the PHI keyring opens sealed data); --purge removes them"
   fi
 }
 
@@ -244,4 +260,5 @@ NODE="$(find_node)"
 ensure_user
 install_app
 write_config
+if [[ $ROLE == agent ]]; then ensure_keyring; fi
 install_unit

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { checkInstalledAgent } from './installed-agent.js';
 import { tempDir } from './helpers.js';
 
 /**
@@ -40,9 +41,7 @@ describe('npm run bundle', () => {
       encoding: 'utf8',
     });
     expect(install.status, `${install.stdout}${install.stderr}`).toBe(0);
-    const check = spawnSync(process.execPath, [join(root, 'opt/medtel/current/agent/dist/cli.js'), 'check', '--config', join(root, 'etc/medtel/agent.yaml')], {
-      encoding: 'utf8',
-    });
+    const check = checkInstalledAgent(root);
     expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
     const collector = spawnSync(process.execPath, [join(root, 'opt/medtel/current/collector/dist/cli.js'), '--help'], { encoding: 'utf8' });
     expect(collector.stdout).toContain('medtel-collector');

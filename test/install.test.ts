@@ -3,6 +3,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, statSync, writeFileS
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
+import { checkInstalledAgent } from './installed-agent.js';
 
 /**
  * The gateway installer run into a scratch root (no systemd as PID 1): every
@@ -19,6 +20,8 @@ function install(root: string, ...args: string[]) {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+const keyIds = (root: string) =>
+  (JSON.parse(readFileSync(join(root, 'var/lib/medtel/keyring.json'), 'utf8')) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
 
 describe('systemd/install.sh --root', () => {
   const root = join(dir.path, 'root');
@@ -39,13 +42,20 @@ describe('systemd/install.sh --root', () => {
     expect(config).toContain('id: gw-icu-3');
     expect(config).toContain('site: st-marys');
     expect(config).toContain('url: "mqtts://collector.example:8883"');
-    // The installed agent (not the checkout's) accepts the config it was given.
-    const check = spawnSync(process.execPath, [join(root, 'opt/medtel/current/agent/dist/cli.js'), 'check', '--config', join(root, 'etc/medtel/agent.yaml')], {
-      encoding: 'utf8',
-    });
+    expect(config).toContain('keyring: /var/lib/medtel/keyring.json');
+    // The installed agent (not the checkout's) accepts the config it was given, and the keyring the installer made.
+    const check = checkInstalledAgent(root);
     expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    expect(check.stdout).toContain('PHI keyring ok');
     // Sources and tests stay behind.
     expect(existsSync(join(root, 'opt/medtel/current/agent/src'))).toBe(false);
+  });
+
+  it('creates the PHI keyring owner-only in the state directory, once', () => {
+    const keyring = join(root, 'var/lib/medtel/keyring.json');
+    expect(mode(keyring)).toBe('600');
+    expect(keyIds(root)).toHaveLength(1);
+    expect(readFileSync(keyring, 'utf8')).toContain('"pseudonymKey"');
   });
 
   it('renders a unit that systemd-analyze verifies and rates "OK" for exposure', () => {
@@ -66,12 +76,19 @@ describe('systemd/install.sh --root', () => {
 
   it('is idempotent: a second run changes nothing it should keep, and installs a secret when given', () => {
     const config = readFileSync(join(root, 'etc/medtel/agent.yaml'), 'utf8');
+    const kids = keyIds(root);
+    const keyring = readFileSync(join(root, 'var/lib/medtel/keyring.json'), 'utf8');
     const secret = join(dir.path, 'secret');
     writeFileSync(secret, 'a-gateway-secret-0123456789\n');
     const again = install(root, '--gateway-id', 'other-id', '--secret-file', secret);
     expect(again.code, again.out).toBe(0);
     expect(again.out).toContain('kept the existing /etc/medtel/agent.yaml');
     expect(readFileSync(join(root, 'etc/medtel/agent.yaml'), 'utf8')).toBe(config);
+    // A new keyring would make everything sealed so far unreadable: the same keys stay.
+    expect(again.out).toContain('kept the existing PHI keyring /var/lib/medtel/keyring.json');
+    expect(keyIds(root)).toEqual(kids);
+    expect(readFileSync(join(root, 'var/lib/medtel/keyring.json'), 'utf8')).toBe(keyring);
+    expect(mode(join(root, 'var/lib/medtel/keyring.json'))).toBe('600');
     expect(mode(join(root, 'etc/medtel/gateway.secret'))).toBe('640');
     expect(readFileSync(join(root, 'etc/passwd'), 'utf8').match(/^medtel:/gm)).toHaveLength(1);
   });
@@ -121,11 +138,7 @@ describe('systemd/install.sh --root', () => {
     expect(mode(join(troot, 'etc/medtel/gateway.key'))).toBe('640');
     const config = readFileSync(join(troot, 'etc/medtel/agent.yaml'), 'utf8');
     expect(config).toContain('tls: { caFile: /etc/medtel/collector-ca.pem, certFile: /etc/medtel/gateway.crt, keyFile: /etc/medtel/gateway.key }');
-    const check = spawnSync(
-      process.execPath,
-      [join(troot, 'opt/medtel/current/agent/dist/cli.js'), 'check', '--config', join(troot, 'etc/medtel/agent.yaml')],
-      { encoding: 'utf8' },
-    );
+    const check = checkInstalledAgent(troot);
     expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
     const half = install(join(dir.path, 'half'), '--cert-file', join(pki, 'gw.crt'));
     expect([half.code, half.out]).toEqual([1, expect.stringContaining('--cert-file and --key-file go together')]);
@@ -140,7 +153,8 @@ describe('systemd/install.sh --root', () => {
     expect(unknown.out).toContain('unknown option: --gatway-id');
   });
 
-  it('uninstalls the service and the app but keeps config and the outbox; --purge removes them too', () => {
+  it('uninstalls the service and the app but keeps config, the outbox and the keyring; --purge removes them too', () => {
+    const kids = keyIds(root);
     writeFileSync(join(root, 'var/lib/medtel/outbox.db'), 'pretend');
     const removed = install(root, '--uninstall');
     expect(removed.code, removed.out).toBe(0);
@@ -149,6 +163,8 @@ describe('systemd/install.sh --root', () => {
     expect(existsSync(join(root, 'etc/udev/rules.d/99-medtel-serial.rules'))).toBe(false);
     expect(existsSync(join(root, 'opt/medtel'))).toBe(false);
     expect(existsSync(join(root, 'var/lib/medtel/outbox.db'))).toBe(true);
+    expect(keyIds(root)).toEqual(kids);
+    expect(mode(join(root, 'var/lib/medtel/keyring.json'))).toBe('600');
     expect(removed.out).toContain('undelivered data');
     const purged = install(root, '--uninstall', '--purge');
     expect(purged.code, purged.out).toBe(0);

@@ -132,6 +132,11 @@ export class Agent {
       onGaps: (gaps) => {
         for (const gap of gaps) this.logger.warn({ ...gap }, 'dropped data from the outbox; a gap message tells the collector');
       },
+      onWriteError: (message) => {
+        if (message)
+          this.logger.error({ error: message }, 'outbox cannot be written: new data is counted as dropped and reported as a gap; /readyz is not ready');
+        else this.logger.info('outbox writable again');
+      },
     });
     const c = config.collector;
     this.uplink = new Uplink(
@@ -267,7 +272,11 @@ export class Agent {
         ready: () => {
           try {
             const stats = this.outbox.quickStats();
-            return { ready: true, detail: { outbox: stats, uplink: this.uplink.connected ? 'connected' : 'disconnected' } };
+            const uplink = this.uplink.connected ? 'connected' : 'disconnected';
+            // Not ready while commits fail (disk full, I/O error): data is being dropped, not kept.
+            const writeError = this.outbox.writeError;
+            if (writeError) return { ready: false, detail: { outbox: { ...stats, writeError }, uplink } };
+            return { ready: true, detail: { outbox: stats, uplink } };
           } catch (err) {
             return { ready: false, detail: { outbox: (err as Error).message } };
           }

@@ -7,129 +7,182 @@ import { DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile 
  * then by that protocol's driver (which alone knows its fields), so an error
  * still names the exact field, e.g. `devices[0].connection.port`.
  */
-const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, default: fallback, expected: 'a duration such as 500ms, 5s or 2m' });
-const Id = Type.String({ pattern: ID_PATTERN, expected: 'an id of 1-64 letters, digits, _ or -' });
+const Duration = (fallback: string, description: string) =>
+  Type.String({ pattern: DURATION_PATTERN, default: fallback, expected: 'a duration such as 500ms, 5s or 2m', description });
+const Id = (description: string) => Type.String({ pattern: ID_PATTERN, expected: 'an id of 1-64 letters, digits, _ or -', description });
 const strict = { additionalProperties: false } as const;
 
+// Every field carries a `description`: docs/config-reference.md is generated from them
+// (node scripts/gen-config-doc.mjs), so the reference is what this schema accepts.
 export const DeviceConfigSchema = Type.Object(
   {
-    id: Id,
-    /** Profile name (a file in the profiles directory, without .yaml) or a path to a YAML file. */
-    profile: Type.String({ minLength: 1 }),
-    connection: Type.Object({ protocol: Type.String({ minLength: 1, expected: 'a protocol name such as modbus-tcp' }) }, { additionalProperties: true }),
-    pollInterval: Duration('1s'),
-    timeout: Duration('1s'),
-    enabled: Type.Boolean({ default: true }),
+    id: Id('device id on this gateway (fleet-wide id: `{gateway}.{id}`)'),
+    profile: Type.String({
+      minLength: 1,
+      description: 'a profile name (a file in `agent/profiles` or `profilesDir`, without `.yaml`) or a path to a YAML file',
+    }),
+    connection: Type.Object(
+      {
+        protocol: Type.String({
+          minLength: 1,
+          expected: 'a protocol name such as modbus-tcp',
+          description:
+            'how the device is reached: `modbus-tcp`, `modbus-rtu`, `medibus`, `ecg-stream` or `opcua`; the other `connection` fields belong to that protocol (docs/configuration.md)',
+        }),
+      },
+      { additionalProperties: true, description: "how to reach the device; checked by the protocol's driver" },
+    ),
+    pollInterval: Duration('1s', 'how often the device is read'),
+    timeout: Duration('1s', 'how long to wait for an answer before the device counts as unreachable'),
+    enabled: Type.Boolean({ default: true, description: '`false` keeps the entry but does not read the device' }),
   },
-  strict,
+  { ...strict, description: 'one device this gateway reads' },
 );
 
 export const AgentConfigSchema = Type.Object(
   {
-    gateway: Type.Object({ id: Id, site: Id }, strict),
+    gateway: Type.Object(
+      {
+        id: Id("this gateway's id; also its MQTT user name"),
+        site: Id('site id; topics are `medtel/v1/{site}/{gateway}/...`'),
+      },
+      { ...strict, description: 'who this gateway is' },
+    ),
     collector: Type.Object(
       {
-        url: Type.String({ pattern: '^mqtts?://', default: 'mqtt://127.0.0.1:1883', expected: 'an mqtt:// or mqtts:// URL' }),
-        /** The gateway's secret; prefer secretFile so the secret is not in the config. */
-        secret: Type.Optional(Type.String({ minLength: 1 })),
-        secretFile: Type.Optional(Type.String({ minLength: 1 })),
-        /** For mqtts://: the CA that signed the collector's certificate, and this gateway's client certificate for mutual TLS. */
+        url: Type.String({
+          pattern: '^mqtts?://',
+          default: 'mqtt://127.0.0.1:1883',
+          expected: 'an mqtt:// or mqtts:// URL',
+          description: "the collector's MQTT listener: `mqtts://host:8883` in production; plain `mqtt://` only to this machine unless `allowInsecure`",
+        }),
+        secret: Type.Optional(
+          Type.String({ minLength: 1, description: "the gateway's secret inline (or the environment variable `MEDTEL_GATEWAY_SECRET`); prefer `secretFile`" }),
+        ),
+        secretFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: "file holding the gateway's secret (relative to the config file); not needed when the gateway authenticates by certificate only",
+          }),
+        ),
         tls: Type.Optional(
           Type.Object(
             {
-              /** Without it, Node's bundled public CAs (a hospital CA must be given here). */
-              caFile: Type.Optional(Type.String({ minLength: 1 })),
-              certFile: Type.Optional(Type.String({ minLength: 1 })),
-              keyFile: Type.Optional(Type.String({ minLength: 1 })),
+              caFile: Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  description:
+                    "CA that signed the collector's certificate; the agent refuses any other. Without it, Node's bundled public CAs (a hospital or medtel private CA must be given here)",
+                }),
+              ),
+              certFile: Type.Optional(Type.String({ minLength: 1, description: "this gateway's client certificate (PEM), for mutual TLS" })),
+              keyFile: Type.Optional(Type.String({ minLength: 1, description: "this gateway's client certificate key (PEM), for mutual TLS" })),
             },
-            strict,
+            { ...strict, description: 'for `mqtts://` (docs/transport-security.md)' },
           ),
         ),
-        /** Allow plain mqtt:// to a collector that is not on this machine (warned about at every start). */
-        allowInsecure: Type.Boolean({ default: false }),
-        inflightWindow: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-        keepalive: Duration('30s'),
-        connectTimeout: Duration('10s'),
-        reconnectMin: Duration('1s'),
-        reconnectMax: Duration('60s'),
-        /** Messages per second at most while draining a backlog; 0 = as fast as the window allows. */
-        maxPublishRate: Type.Integer({ minimum: 0, default: 0 }),
+        allowInsecure: Type.Boolean({
+          default: false,
+          description: 'allow plain `mqtt://` to a collector that is not on this machine; the agent then logs an `INSECURE` warning at every start',
+        }),
+        inflightWindow: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'QoS 1 messages published and not yet acknowledged' }),
+        keepalive: Duration('30s', 'MQTT keepalive'),
+        connectTimeout: Duration('10s', 'give up a connection attempt after this'),
+        reconnectMin: Duration('1s', 'shortest wait before reconnecting (exponential backoff with jitter)'),
+        reconnectMax: Duration('60s', 'longest wait before reconnecting'),
+        maxPublishRate: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description: 'messages per second at most (token bucket) while draining a backlog; 0 = as fast as the window allows',
+        }),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'where the collector is and how to reach it' },
     ),
-    /** Where the outbox database lives (systemd: StateDirectory). */
-    stateDir: Type.String({ minLength: 1, default: './data/agent' }),
+    stateDir: Type.String({
+      minLength: 1,
+      default: './data/agent',
+      description: 'where the outbox (`outbox.db`) and the record of commands (`commands.db`) live (systemd: `/var/lib/medtel`); relative to the config file',
+    }),
     outbox: Type.Object(
       {
-        /** Past this, the oldest unsent telemetry is evicted (and reported as a gap). */
-        maxBytes: Type.String({ pattern: SIZE_PATTERN, default: '256MiB', expected: 'a size such as 64MiB or 2GiB' }),
-        /** Messages older than this are evicted (and reported as a gap). */
-        maxAge: Duration('7d'),
-        /** Longest a reading waits in memory before its group commit. */
-        commitInterval: Duration('20ms'),
+        maxBytes: Type.String({
+          pattern: SIZE_PATTERN,
+          default: '256MiB',
+          expected: 'a size such as 64MiB or 2GiB',
+          description: 'past this the oldest unsent telemetry is evicted and reported as a gap (docs/store-and-forward.md)',
+        }),
+        maxAge: Duration('7d', 'messages older than this are evicted and reported as a gap'),
+        commitInterval: Duration('20ms', 'longest a reading waits in memory for its group commit (alarms are committed at once)'),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'the store-and-forward outbox' },
     ),
-    /** Extra directory searched for profiles before the built-in ones. */
-    profilesDir: Type.Optional(Type.String({ minLength: 1 })),
+    profilesDir: Type.Optional(Type.String({ minLength: 1, description: 'extra directory searched for profiles before the built-in ones' })),
     http: Type.Object(
       {
-        enabled: Type.Boolean({ default: true }),
-        host: Type.String({ default: '127.0.0.1' }),
-        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
+        enabled: Type.Boolean({ default: true, description: 'serve `/healthz`, `/readyz` and `/metrics`' }),
+        host: Type.String({ default: '127.0.0.1', description: 'address to listen on' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464, description: 'port to listen on' }),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'health, readiness and Prometheus metrics (docs/metrics.md)' },
     ),
     log: Type.Object(
       {
         level: Type.Union(
           LOG_LEVELS.map((l) => Type.Literal(l)),
-          { default: 'info' },
+          { default: 'info', description: 'least severe level logged (JSON lines on stdout)' },
         ),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'logging' },
     ),
-    /** Patient data (docs/phi.md): the keyring that seals fields profiles mark `phi:`. Without it they are dropped. */
     phi: Type.Optional(
       Type.Object(
         {
-          /** Keyring file (JSON, mode 0600, owned by the agent's service user); relative to this config file. */
-          keyring: Type.String({ minLength: 1 }),
+          keyring: Type.String({
+            minLength: 1,
+            description: "keyring file (JSON, mode 0600, owned by the agent's service user); relative to this config file",
+          }),
         },
-        strict,
+        { ...strict, description: 'patient data (docs/phi.md): the keyring that seals fields profiles mark `phi:`; without it they are dropped' },
       ),
     ),
-    /** Plug-and-play (docs/plug-and-play.md): devices plugged in without a config entry are identified and read. */
     discovery: Type.Object(
       {
-        /** Off: no port is watched or probed; only configured devices are read. */
-        enabled: Type.Boolean({ default: true }),
+        enabled: Type.Boolean({ default: true, description: 'off: no port is watched or probed; only configured devices are read' }),
         serial: Type.Object(
           {
-            /** Directory of stable serial port links; new links are probed, vanished ones mark their device unreachable. */
-            watchDir: Type.String({ minLength: 1, default: '/dev/serial/by-id' }),
-            /** Full rescan of watchDir this often, in case a change notification was missed. */
-            rescanInterval: Duration('5s'),
-            /** Wait this long after a link appears before probing (the adapter settles). */
-            settle: Duration('500ms'),
-            /** Terminal-server ports to identify, tcp://host:port (never scanned: listed only). */
-            tcp: Type.Array(Type.String({ pattern: '^tcp://.+:\\d{1,5}$', expected: 'tcp://host:port' }), { default: [] }),
-            /** Link names or paths never probed (globs with * and ?), reported as ignored. */
-            ignore: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+            watchDir: Type.String({
+              minLength: 1,
+              default: '/dev/serial/by-id',
+              description: 'directory of stable serial port links; new links are probed, vanished ones mark their device unreachable',
+            }),
+            rescanInterval: Duration('5s', 'full rescan of watchDir this often, in case a change notification was missed'),
+            settle: Duration('500ms', 'wait this long after a link appears before probing (the adapter settles)'),
+            tcp: Type.Array(Type.String({ pattern: '^tcp://.+:\\d{1,5}$', expected: 'tcp://host:port' }), {
+              default: [],
+              description: 'terminal-server ports to identify, tcp://host:port (never scanned: listed only)',
+            }),
+            ignore: Type.Array(Type.String({ minLength: 1 }), {
+              default: [],
+              description: 'link names or paths never probed (globs with * and ?), reported as ignored',
+            }),
           },
-          { ...strict, default: {} },
+          { ...strict, default: {}, description: 'serial ports: the watched directory of links and listed terminal-server ports' },
         ),
-        /** Poll interval and timeout of the devices plug-and-play starts. */
-        pollInterval: Duration('1s'),
-        timeout: Duration('1s'),
-        /** Profiles tried (by name); default: every profile with an identify section. */
-        profiles: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        pollInterval: Duration('1s', 'poll interval of the devices plug-and-play starts'),
+        timeout: Duration('1s', 'reply timeout of the devices plug-and-play starts'),
+        profiles: Type.Optional(
+          Type.Array(Type.String({ minLength: 1 }), { description: 'profiles tried, by name; default: every profile with an identify section' }),
+        ),
       },
-      { ...strict, default: {} },
+      {
+        ...strict,
+        default: {},
+        description: 'plug and play (docs/plug-and-play.md): devices plugged in without a config entry are identified and read',
+      },
     ),
-    devices: Type.Array(DeviceConfigSchema, { default: [] }),
+    devices: Type.Array(DeviceConfigSchema, { default: [], description: 'the devices this gateway reads' }),
   },
-  strict,
+  { ...strict, description: 'agent.yaml' },
 );
 
 export type AgentConfig = Static<typeof AgentConfigSchema>;

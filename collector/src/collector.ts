@@ -92,7 +92,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       metrics,
       logger,
     });
-    const listening = broker.server;
+    const listeners = broker.servers;
     // Before the API serves: overdue requests from before a restart are timed out first.
     diagnostics = new DiagnosticsService({ store, broker, ingestor, logger, defaultTimeoutMs, maxTimeoutMs });
     await diagnostics.start();
@@ -118,7 +118,11 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       readiness: {
         checks: {
           broker: async () => {
-            if (!listening.listening) throw new Error('MQTT listener is not listening');
+            if (!listeners.every((l) => l.listening)) throw new Error('MQTT listener is not listening');
+          },
+          // Gateways' data is not acknowledged while commits fail; they keep it and re-send.
+          ingest: async () => {
+            if (ingestor.commitError) throw new Error(`store commits failing: ${ingestor.commitError}`);
           },
         },
       },

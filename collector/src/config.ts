@@ -14,166 +14,209 @@ import { SECRET_HASH_PATTERN } from './secrets.js';
  * `mqtt.tls` (certificate and key) before the collector starts.
  */
 const strict = { additionalProperties: false } as const;
-const Days = (fallback: number) => Type.Integer({ minimum: 0, maximum: 90, default: fallback, expected: 'a whole number of days, 0-90' });
-const Port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback });
-const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, default: fallback, expected: 'a duration such as 500ms, 30s or 2m' });
+const Days = (fallback: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 90, default: fallback, expected: 'a whole number of days, 0-90', description });
+const Port = (fallback: number, description: string) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description });
+const Duration = (fallback: string, description: string) =>
+  Type.String({ pattern: DURATION_PATTERN, default: fallback, expected: 'a duration such as 500ms, 30s or 2m', description });
+const Size = (fallback: string, expected: string, description: string) => Type.String({ pattern: SIZE_PATTERN, default: fallback, expected, description });
+const LogLevel = Type.Union(
+  LOG_LEVELS.map((l) => Type.Literal(l)),
+  { default: 'info', description: 'least severe level logged (JSON lines on stdout)' },
+);
 
+// Every field carries a `description`: docs/config-reference.md is generated from them
+// (node scripts/gen-config-doc.mjs), so the reference is what this schema accepts.
 export const GatewayEntrySchema = Type.Object(
   {
-    id: Type.String({ pattern: ID_PATTERN, expected: 'an id of 1-64 letters, digits, _ or -' }),
-    /** If set, the gateway may only publish under this site. */
-    site: Type.Optional(Type.String({ pattern: ID_PATTERN })),
-    /** Output of `medtel-collector hash-secret`; the secret itself is never stored. Required unless auth is certificate. */
-    secretHash: Type.Optional(Type.String({ pattern: SECRET_HASH_PATTERN, expected: 'a hash printed by `medtel-collector hash-secret`' })),
-    /**
-     * How the gateway proves who it is: `secret` (user name + secret), `certificate`
-     * (TLS client certificate naming the gateway id), or `both`.
-     */
-    auth: Type.Optional(Type.Union([Type.Literal('secret'), Type.Literal('certificate'), Type.Literal('both')])),
+    id: Type.String({ pattern: ID_PATTERN, expected: 'an id of 1-64 letters, digits, _ or -', description: 'gateway id (its MQTT user name)' }),
+    site: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'if set, the gateway may only publish under this site' })),
+    secretHash: Type.Optional(
+      Type.String({
+        pattern: SECRET_HASH_PATTERN,
+        expected: 'a hash printed by `medtel-collector hash-secret`',
+        description: 'output of `medtel-collector hash-secret`; the secret itself is never stored. Required unless `auth` is `certificate`',
+      }),
+    ),
+    auth: Type.Optional(
+      Type.Union([Type.Literal('secret'), Type.Literal('certificate'), Type.Literal('both')], {
+        description:
+          'how the gateway proves who it is: `secret` (user name + secret, the default), `certificate` (TLS client certificate naming the gateway id), or `both`',
+      }),
+    ),
   },
-  strict,
+  { ...strict, description: 'one gateway allowed to connect' },
 );
 
 /** The MQTT-over-TLS listener. Paths are relative to the config file. */
 export const MqttTlsSchema = Type.Object(
   {
-    host: Type.String({ default: '0.0.0.0' }),
-    port: Port(8883),
-    /** Server certificate chain (PEM) and its private key. */
-    certFile: Type.String({ minLength: 1 }),
-    keyFile: Type.String({ minLength: 1 }),
-    /** CA (PEM) that signs gateway client certificates; without it no client certificate is asked for. */
-    caFile: Type.Optional(Type.String({ minLength: 1 })),
-    /** Refuse the TLS handshake of a client without a valid certificate (no secret-only gateways on this listener). */
-    requireClientCertificate: Type.Boolean({ default: false }),
+    host: Type.String({ default: '0.0.0.0', description: 'address of the MQTT-over-TLS listener (TLS 1.2 or newer only)' }),
+    port: Port(8883, 'port of the MQTT-over-TLS listener'),
+    certFile: Type.String({ minLength: 1, description: "the collector's certificate chain (PEM); relative to the config file" }),
+    keyFile: Type.String({ minLength: 1, description: "the collector's private key (PEM)" }),
+    caFile: Type.Optional(
+      Type.String({ minLength: 1, description: 'CA (PEM) that signs gateway client certificates; with it the listener asks for a client certificate' }),
+    ),
+    requireClientCertificate: Type.Boolean({
+      default: false,
+      description: 'refuse the TLS handshake of a client without a valid certificate (no secret-only gateways on this listener)',
+    }),
   },
-  strict,
+  { ...strict, description: 'MQTT over TLS: what production gateways connect to (docs/transport-security.md)' },
 );
 
 export const CollectorConfigSchema = Type.Object(
   {
     mqtt: Type.Object(
       {
-        /** The plain-TCP listener's address; used only when plain.enabled. */
-        host: Type.String({ default: '127.0.0.1' }),
-        port: Port(1883),
-        /** Unencrypted MQTT: off unless asked for (demo, tests, loopback behind a TLS proxy). */
-        plain: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),
+        host: Type.String({ default: '127.0.0.1', description: "the plain-TCP listener's address; used only when `plain.enabled`" }),
+        port: Port(1883, "the plain-TCP listener's port"),
+        plain: Type.Object(
+          {
+            enabled: Type.Boolean({
+              default: false,
+              description: 'serve unencrypted MQTT on `mqtt.host`/`mqtt.port` (demo, tests, loopback behind a TLS proxy)',
+            }),
+          },
+          { ...strict, default: {}, description: 'unencrypted MQTT: off unless asked for' },
+        ),
         tls: Type.Optional(MqttTlsSchema),
         limits: MqttLimitsSchema,
-        /** How often connected gateways are checked against the store, so a revocation made with the CLI ends their sessions. */
-        credentialCheckEvery: Duration('2s'),
+        credentialCheckEvery: Duration(
+          '2s',
+          'how often connected gateways are checked against the store, so a revocation or rotation made with the CLI ends their sessions (API changes act at once)',
+        ),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'the MQTT broker gateways publish to' },
     ),
     http: Type.Object(
       {
-        host: Type.String({ default: '127.0.0.1' }),
-        port: Port(8080),
+        host: Type.String({ default: '127.0.0.1', description: 'address of the API, health and metrics listener' }),
+        port: Port(8080, 'port of the API, health and metrics listener'),
         limits: Type.Object(
           {
-            bodyLimit: Type.String({ pattern: SIZE_PATTERN, default: '1MiB', expected: 'a size such as 1MiB' }),
-            maxHeaderSize: Type.String({ pattern: SIZE_PATTERN, default: '16KiB', expected: 'a size such as 16KiB' }),
-            /** The whole request must have arrived within this (slow clients). */
-            requestTimeout: Duration('30s'),
-            headersTimeout: Duration('10s'),
-            keepAliveTimeout: Duration('5s'),
+            bodyLimit: Size('1MiB', 'a size such as 1MiB', 'larger request bodies get 413'),
+            maxHeaderSize: Size('16KiB', 'a size such as 16KiB', 'larger request headers get 431'),
+            requestTimeout: Duration('30s', 'the whole request must have arrived within this (slow clients)'),
+            headersTimeout: Duration('10s', 'the request headers must have arrived within this; keep it <= `requestTimeout`'),
+            keepAliveTimeout: Duration('5s', 'an idle keep-alive connection is closed after this'),
           },
-          { ...strict, default: {} },
+          { ...strict, default: {}, description: 'slow-client and size limits' },
         ),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'the HTTP API (`/api/v1`), `/healthz`, `/readyz` and `/metrics`' },
     ),
-    store: Type.Object({ path: Type.String({ minLength: 1, default: './data/collector.db' }) }, { ...strict, default: {} }),
-    gateways: Type.Array(GatewayEntrySchema, { default: [] }),
+    store: Type.Object(
+      {
+        path: Type.String({
+          minLength: 1,
+          default: './data/collector.db',
+          description: 'SQLite file (WAL files beside it); relative to the config file. Back it up with `sqlite3 FILE ".backup COPY"` (docs/runbook.md)',
+        }),
+      },
+      { ...strict, default: {}, description: 'where readings, devices, alerts and the audit trail are kept' },
+    ),
+    gateways: Type.Array(GatewayEntrySchema, {
+      default: [],
+      description:
+        '**seed only**: entries not yet in the store are added at start; after that the store (`medtel-collector gateway ...`, the API) is authoritative and a differing entry here is logged and ignored',
+    }),
     auth: Type.Object(
       {
-        /** HS256 key for tokens issued by `medtel-collector token issue`; created (0600) if missing. */
-        keyFile: Type.String({ minLength: 1, default: './data/token-signing.key' }),
-        /** A hospital's single sign-on, if tokens should also come from it. */
+        keyFile: Type.String({
+          minLength: 1,
+          default: './data/token-signing.key',
+          description: 'HS256 key that signs `medtel-collector token issue` tokens; created (0600) if missing, refused if others can read it',
+        }),
         oidc: Type.Optional(
           Type.Object(
             {
-              issuer: Type.String({ minLength: 1 }),
-              jwksUrl: Type.String({ pattern: '^https?://', expected: "the https:// URL of the issuer's JWKS" }),
-              audience: Type.String({ minLength: 1 }),
-              /** Claim holding the medtel role (dotted path, e.g. realm_access.roles). */
-              roleClaim: Type.String({ default: 'role' }),
+              issuer: Type.String({ minLength: 1, description: "the identity provider's issuer (`iss` claim)" }),
+              jwksUrl: Type.String({
+                pattern: '^https?://',
+                expected: "the https:// URL of the issuer's JWKS",
+                description: "URL of the issuer's published keys (JWKS)",
+              }),
+              audience: Type.String({ minLength: 1, description: 'the `aud` claim tokens must carry' }),
+              roleClaim: Type.String({ default: 'role', description: 'claim holding the medtel role (dotted path, e.g. `realm_access.roles`)' }),
             },
-            strict,
+            { ...strict, description: "accept tokens from the hospital's single sign-on too (docs/permissions.md)" },
           ),
         ),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'API tokens' },
     ),
-    /** Healthcare technology management: the site calendar that due dates and on-time windows use. */
     htm: Type.Object(
       {
-        /** IANA name; what "calendar week/month" and a due *date* mean. */
-        timeZone: Type.String({ minLength: 1, default: 'UTC', expected: 'an IANA time zone name such as Europe/Berlin' }),
-        /** ± days around the due date that still count as on time (TJC defaults). */
+        timeZone: Type.String({
+          minLength: 1,
+          default: 'UTC',
+          expected: 'an IANA time zone name such as Europe/Berlin',
+          description: 'IANA time zone of the site: what "calendar week/month" and a due *date* mean for calibrations and PM',
+        }),
         onTimeToleranceDays: Type.Object(
           {
-            quarterly: Days(DEFAULT_TOLERANCES.quarterly),
-            semiannual: Days(DEFAULT_TOLERANCES.semiannual),
-            annual: Days(DEFAULT_TOLERANCES.annual),
-            multiYear: Days(DEFAULT_TOLERANCES.multiYear),
+            quarterly: Days(DEFAULT_TOLERANCES.quarterly, 'for quarterly schedules'),
+            semiannual: Days(DEFAULT_TOLERANCES.semiannual, 'for semiannual schedules'),
+            annual: Days(DEFAULT_TOLERANCES.annual, 'for annual schedules'),
+            multiYear: Days(DEFAULT_TOLERANCES.multiYear, 'for schedules of more than a year'),
           },
-          { ...strict, default: {} },
+          { ...strict, default: {}, description: '± days around a PM due date that still count as on time (TJC defaults)' },
         ),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'healthcare technology management: the site calendar due dates and on-time windows use (docs/htm.md)' },
     ),
     diagnostics: Type.Object(
       {
-        /** How long a diagnostic request waits for its result unless the request says otherwise. */
-        timeout: Type.String({ pattern: DURATION_PATTERN, default: '30s', expected: 'a duration such as 30s or 2m' }),
-        /** The longest timeout a request may ask for. */
-        maxTimeout: Type.String({ pattern: DURATION_PATTERN, default: '10m', expected: 'a duration such as 10m' }),
+        timeout: Type.String({
+          pattern: DURATION_PATTERN,
+          default: '30s',
+          expected: 'a duration such as 30s or 2m',
+          description: 'how long a diagnostic request waits for its result unless the request says otherwise',
+        }),
+        maxTimeout: Type.String({
+          pattern: DURATION_PATTERN,
+          default: '10m',
+          expected: 'a duration such as 10m',
+          description: 'the longest `timeoutSeconds` a request may ask for',
+        }),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'remote diagnostics (docs/diagnostics.md)' },
     ),
     alerts: Type.Object(
       {
-        /** Flap hold-off: a cleared condition resolves its alert only after staying clear this long (docs/alerts.md). */
-        holdOff: Duration('30s'),
-        /** A device unreachable/in error, or a gateway offline, raises an alert after this long. */
-        connectivityGrace: Duration('60s'),
-        /** How often time-based conditions (sustained, no data, grace, hold-off) are checked. */
-        evaluateEvery: Duration('1s'),
-        /** How often devices with an overdue calibration are looked for (each raises an alert until calibrated). */
-        calibrationCheckEvery: Duration('1m'),
+        holdOff: Duration(
+          '30s',
+          'flap hold-off: a cleared condition resolves its alert only after staying clear this long; a rule may set its own `holdOffSeconds`',
+        ),
+        connectivityGrace: Duration('60s', 'a device unreachable or in error, or a gateway offline, raises an alert after this long'),
+        evaluateEvery: Duration('1s', 'how often time-based conditions (sustained, no data, grace, hold-off) are checked'),
+        calibrationCheckEvery: Duration('1m', 'how often devices with an overdue calibration are looked for (each raises an alert until calibrated)'),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'alerting (docs/alerts.md)' },
     ),
     stream: Type.Object(
       {
-        /** A comment line this often keeps proxies from closing an idle stream. */
-        heartbeat: Duration('15s'),
-        /** Unread bytes per client before events are dropped (and counted). */
-        maxBuffered: Type.String({ pattern: SIZE_PATTERN, default: '1MiB', expected: 'a size such as 512KiB or 4MiB' }),
+        heartbeat: Duration('15s', 'a comment line this often keeps proxies from closing an idle stream (`GET /api/v1/stream`)'),
+        maxBuffered: Size('1MiB', 'a size such as 512KiB or 4MiB', 'unread bytes per client before events are dropped (and counted)'),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'the live event stream (Server-Sent Events)' },
     ),
-    /** Opening sealed patient data through the API (docs/phi.md). Without a keyring the collector cannot open any. */
     phi: Type.Object(
       {
-        /** Keyring file (mode 0600); relative to this config file. Only on a collector the hospital runs and trusts with keys. */
-        keyring: Type.Optional(Type.String({ minLength: 1 })),
-      },
-      { ...strict, default: {} },
-    ),
-    log: Type.Object(
-      {
-        level: Type.Union(
-          LOG_LEVELS.map((l) => Type.Literal(l)),
-          { default: 'info' },
+        keyring: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: 'keyring file (mode 0600), relative to this config file; only on a collector the hospital runs and trusts with keys',
+          }),
         ),
       },
-      { ...strict, default: {} },
+      { ...strict, default: {}, description: 'opening sealed patient data through the API (docs/phi.md); without a keyring the collector cannot open any' },
     ),
+    log: Type.Object({ level: LogLevel }, { ...strict, default: {}, description: 'logging' }),
   },
-  strict,
+  { ...strict, description: 'collector.yaml' },
 );
 
 export type CollectorConfig = Static<typeof CollectorConfigSchema>;

@@ -223,7 +223,7 @@ describe('HTTP API', () => {
 
   it('serves health, readiness and Prometheus metrics', async () => {
     expect((await get('/healthz')).json()).toMatchObject({ status: 'ok' });
-    expect((await get('/readyz')).json()).toEqual({ status: 'ready', checks: { store: 'ok', broker: 'ok' } });
+    expect((await get('/readyz')).json()).toEqual({ status: 'ready', checks: { store: 'ok', broker: 'ok', ingest: 'ok' } });
     const metrics = await get('/metrics');
     expect(metrics.headers['content-type']).toMatch(/text\/plain/);
     expect(metrics.body).toMatch(/medtel_ingest_readings_total\{component="collector"\} 5/);

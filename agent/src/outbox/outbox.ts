@@ -76,6 +76,8 @@ export interface OutboxOptions {
   /** Told after each commit (the uplink publishes) and on every drop (metrics, logs). */
   onCommit?: () => void;
   onDrop?: (reason: DropReason, kind: string, messages: number, readings: number) => void;
+  /** The outbox became unwritable (once per episode; `undefined` when writes succeed again). */
+  onWriteError?: (message: string | undefined) => void;
   /** Told of each gap message written (to log what was dropped, once per device and kind). */
   onGaps?: (gaps: GapBody[]) => void;
 }
@@ -121,6 +123,7 @@ export class Outbox {
   private rows = 0;
   /** Drops not yet reported (a failed write cannot be reported in the same transaction). */
   private readonly unreported = new GapTally();
+  private failure: string | undefined;
 
   private constructor(
     db: Database.Database,
@@ -190,9 +193,32 @@ export class Outbox {
       return;
     }
     if (messages.some((m) => PRIORITY[m.kind] === 0)) {
-      this.flushSoon ??= setImmediate(() => this.flush());
+      this.flushSoon ??= setImmediate(() => this.flushInBackground());
     } else {
-      this.flushTimer ??= setTimeout(() => this.flush(), this.options.commitIntervalMs ?? 20);
+      this.flushTimer ??= setTimeout(() => this.flushInBackground(), this.options.commitIntervalMs ?? 20);
+    }
+  }
+
+  /**
+   * A timer's commit: a failure is already counted and will be reported as a gap, so it must not
+   * end the process (a restart would not free the disk); the agent keeps polling and reports
+   * not-ready until a commit succeeds.
+   */
+  /** Why the last write failed (disk full, I/O error, locked), until a write succeeds: /readyz reports it. */
+  get writeError(): string | undefined {
+    return this.failure;
+  }
+
+  private set writeError(message: string | undefined) {
+    if ((message === undefined) !== (this.failure === undefined)) this.options.onWriteError?.(message);
+    this.failure = message;
+  }
+
+  private flushInBackground(): void {
+    try {
+      this.flush();
+    } catch {
+      // recorded in writeError and counted through onDrop by flush()
     }
   }
 
@@ -216,6 +242,7 @@ export class Outbox {
     } catch (err) {
       // Disk full or I/O error: the batch cannot be kept. Count it and report it as a gap
       // with the next commit that succeeds; never drop silently.
+      this.writeError = (err as Error).message;
       this.recount();
       for (const m of batch) {
         m.onStored?.({ error: err as Error });
@@ -225,6 +252,7 @@ export class Outbox {
       }
       throw err;
     }
+    this.writeError = undefined;
     for (let i = 0; i < batch.length; i++) (batch[i] as OutboxMessage).onStored?.({ seq: seqs[i] as number });
     this.options.onCommit?.();
     return seqs;
@@ -372,9 +400,16 @@ export class Outbox {
     if (this.acks.length === 0 || !this.db.open) return;
     const seqs = this.acks.splice(0);
     const remove = this.stmts.remove as Database.Statement;
-    this.db.transaction(() => {
-      for (const seq of seqs) remove.run(seq);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const seq of seqs) remove.run(seq);
+      })();
+    } catch (err) {
+      // Kept for the next attempt (the next ack or close); until then a restart re-sends them and
+      // the collector drops the duplicates by seq.
+      this.acks.unshift(...seqs);
+      this.writeError = (err as Error).message;
+    }
   }
 
   /** Deletes unsent rows created before `cutoff` (operator purge), reporting them as gaps. */

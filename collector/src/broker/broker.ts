@@ -24,7 +24,7 @@ export interface BrokerLimits {
 
 export interface BrokerHandle {
   aedes: Aedes;
-  /** The first listener (TLS if configured, else plain); readiness checks it listens. */
+  /** The first listener (TLS if configured, else plain). */
   server: Server;
   servers: Server[];
   /** Plain-TCP port, or 0 when plain MQTT is off. */

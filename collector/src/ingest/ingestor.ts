@@ -20,6 +20,8 @@ export class Ingestor {
   private scheduled = false;
   private idle: Array<() => void> = [];
   private listeners: Array<(items: IngestItem[]) => void> = [];
+  /** Why the last commit failed, until one succeeds: /readyz reports it (the store cannot take data). */
+  commitError: string | undefined;
 
   constructor(
     private readonly store: Store,
@@ -79,8 +81,10 @@ export class Ingestor {
           this.count(p.item, outcome);
           p.resolve(outcome);
         });
+        this.commitError = undefined;
         this.notify(batch.filter((_, i) => outcomes[i] === 'stored').map((p) => p.item));
       } catch (err) {
+        this.commitError = (err as Error).message;
         // Nothing in the batch is acknowledged: gateways keep the messages and send them again.
         this.metrics.commitErrors.inc();
         this.logger.error({ err: (err as Error).message, messages: batch.length }, 'store commit failed; gateways will re-send');
