@@ -65,7 +65,7 @@ async function shutdown(code = 0) {
   stopping = true;
   say('\ndemo: stopping agent, simulator and collector...');
   // Agent first, so its last readings still reach the collector.
-  for (const name of ['agent', 'pump-sim', 'ventilator-sim', 'ecg-sim', 'xray-sim', 'mri-sim', 'ct-sim', 'collector']) {
+  for (const name of ['agent', 'pump-sim', 'ventilator-sim', 'plugged-vent-sim', 'ecg-sim', 'xray-sim', 'mri-sim', 'ct-sim', 'collector']) {
     const c = children.find((x) => x.name === name);
     if (!c || c.child.exitCode !== null) continue;
     c.child.kill('SIGTERM');
@@ -89,6 +89,7 @@ process.on('SIGTERM', () => shutdown(0));
 async function main() {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'logs'), { recursive: true });
+  mkdirSync(join(dir, 'serial-by-id'));
   const ports = {
     mqtt: await portNear(1883),
     http: await portNear(8080),
@@ -98,6 +99,8 @@ async function main() {
     vent: await portNear(4001),
     ecg: await portNear(4002),
     xray: await portNear(4003),
+    // A second ventilator that is in no config: plug and play finds it on this listed terminal-server port.
+    unlisted: await portNear(4004),
     mri: await portNear(4840),
     ct: await portNear(4841),
   };
@@ -111,7 +114,9 @@ async function main() {
   );
   writeFileSync(
     join(dir, 'agent.yaml'),
-    `# written by npm run demo\ngateway: { id: gw-demo, site: demo-hospital }\ncollector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret }\nstateDir: ./data/agent\nhttp: { port: ${ports.agent} }\nphi: { keyring: keyring.json }\ndevices:\n  - id: pump-1\n    profile: medtel-mt-lvp-100\n    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${ports.modbus}, unitId: 1 }\n    pollInterval: 1s\n` +
+    `# written by npm run demo\ngateway: { id: gw-demo, site: demo-hospital }\ncollector: { url: "mqtt://127.0.0.1:${ports.mqtt}", secretFile: gateway.secret }\nstateDir: ./data/agent\nhttp: { port: ${ports.agent} }\nphi: { keyring: keyring.json }\n` +
+      `# plug and play (docs/plug-and-play.md): links appearing in ./serial-by-id are probed, and so is the listed terminal-server port\n` +
+      `discovery:\n  serial: { watchDir: ./serial-by-id, rescanInterval: 2s, tcp: ["tcp://127.0.0.1:${ports.unlisted}"] }\ndevices:\n  - id: pump-1\n    profile: medtel-mt-lvp-100\n    connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${ports.modbus}, unitId: 1 }\n    pollInterval: 1s\n` +
       `  - id: vent-1\n    profile: medtel-mt-vent-500\n    connection: { protocol: medibus, path: "tcp://127.0.0.1:${ports.vent}" }\n    pollInterval: 1s\n` +
       `  - id: ecg-1\n    profile: medtel-mt-ecg-12\n    connection: { protocol: medtel-ecg, path: "tcp://127.0.0.1:${ports.ecg}" }\n` +
       `  - id: xray-1\n    profile: medtel-mt-xr-80\n    connection: { protocol: modbus-rtu, path: "tcp://127.0.0.1:${ports.xray}", unitId: 1 }\n    pollInterval: 1s\n` +
@@ -174,6 +179,7 @@ async function main() {
     /simulator listening/,
   );
   await start('xray-sim', 'simulators', ['xray', '--tcp', `127.0.0.1:${ports.xray}`, '--units', '1,2'], /simulator listening/);
+  await start('plugged-vent-sim', 'simulators', ['ventilator', '--tcp', `127.0.0.1:${ports.unlisted}`, '--serial', 'DEMO-VENT-2'], /simulator listening/);
   say('demo: starting MRI and CT simulators (OPC UA)...');
   await Promise.all([
     start(
@@ -235,6 +241,11 @@ async function main() {
   say('                 --device gw-demo.pump-1 --reason "demo" --actor you   (audited)');
   say('  OPC UA:      mri-1 (helium leak from 30 s: a boil-off alert within ~2 min), ct-1 (SignAndEncrypt, demo trust mode)');
   say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/devices/gw-demo.mri-1/telemetry?metric=helium_level&limit=5'`);
+  say('  Plug&play:   a second ventilator is in no config: it appears awaiting approval, and a technician approves it:');
+  say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/devices?approval=pending'`);
+  say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/gateways/gw-demo/ports'`);
+  say('               plug in another (needs socat): node simulators/dist/cli.js ventilator --pty .demo/serial-by-id/usb-vent-3 --serial VT-3');
+  say('               (docs/plug-and-play.md)');
   say('');
   say('Press Ctrl-C to stop.');
 }
