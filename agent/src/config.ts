@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile } from '@medtel/shared';
+import { OpcuaConnectionSchema } from './drivers/opcua/config.js';
 
 /**
  * agent.yaml: who this gateway is, where the collector is, which devices to
@@ -10,6 +11,7 @@ import { DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile 
 const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, default: fallback, expected: 'a duration such as 500ms, 5s or 2m' });
 const Id = Type.String({ pattern: ID_PATTERN, expected: 'an id of 1-64 letters, digits, _ or -' });
 const strict = { additionalProperties: false } as const;
+const OpcUrl = Type.String({ pattern: '^opc\\.tcp://[^/\\s]+', expected: 'an opc.tcp://host:port/path URL' });
 
 export const DeviceConfigSchema = Type.Object(
   {
@@ -119,6 +121,40 @@ export const AgentConfigSchema = Type.Object(
           },
           { ...strict, default: {} },
         ),
+        /**
+         * OPC UA servers: never scanned. Discovery endpoints (an LDS, or a server's own endpoint) are asked
+         * FindServers then GetEndpoints; listed endpoints are used as they are. Security, identity and trust
+         * as for a configured OPC UA device (an untrusted server certificate is not identified).
+         */
+        opcua: Type.Object(
+          {
+            discoveryUrls: Type.Array(OpcUrl, { default: [] }),
+            endpoints: Type.Array(OpcUrl, { default: [] }),
+            security: OpcuaConnectionSchema.properties.security,
+            identity: OpcuaConnectionSchema.properties.identity,
+            trustedServerCertificates: OpcuaConnectionSchema.properties.trustedServerCertificates,
+            /** Connect + read allowed for one server's identification. */
+            timeout: Duration('5s'),
+          },
+          { ...strict, default: {} },
+        ),
+        /** Modbus TCP hosts (or gateways) to identify: listed only; each unit id is probed like Modbus RTU. */
+        modbusTcp: Type.Array(
+          Type.Object(
+            {
+              host: Type.String({ pattern: '^tcp://[^:/\\s]+:\\d{1,5}$', expected: 'tcp://host:port' }),
+              unitIds: Type.String({
+                pattern: '^\\d{1,3}(-\\d{1,3})?(,\\d{1,3}(-\\d{1,3})?)*$',
+                default: '1',
+                expected: 'unit ids such as 1-4 or 1,2,10-12',
+              }),
+            },
+            strict,
+          ),
+          { default: [] },
+        ),
+        /** Ports and endpoints left unidentified are probed again this often (a device switched on later is found). */
+        reprobeInterval: Duration('10m'),
         /** Poll interval and timeout of the devices plug-and-play starts. */
         pollInterval: Duration('1s'),
         timeout: Duration('1s'),
