@@ -7,6 +7,7 @@ import { CommandHandler } from './commands.js';
 import type { AgentConfig } from './config.js';
 import { DeviceRunner } from './device-runner.js';
 import { identifiableProfiles } from './discovery/profiles.js';
+import { networkTargets } from './discovery/network-targets.js';
 import { Discovery, type FoundDevice } from './discovery/service.js';
 import { findDriver, knownProtocols } from './drivers/index.js';
 import type { DeviceSpec, Driver } from './drivers/types.js';
@@ -194,13 +195,17 @@ export class Agent {
       const path = (device.connection as { path?: unknown }).path;
       return device.enabled && typeof path === 'string' ? [{ path: resolve(dirname(resolve(configFile)), path), device: device.id }] : [];
     });
+    const baseDir = dirname(resolve(configFile));
+    const profiles = identifiableProfiles(config, baseDir, this.logger);
     return new Discovery({
-      watchDir: resolve(dirname(resolve(configFile)), d.serial.watchDir),
+      watchDir: resolve(baseDir, d.serial.watchDir),
       rescanMs: parseDuration(d.serial.rescanInterval),
       settleMs: parseDuration(d.serial.settle),
       tcp: d.serial.tcp,
       ignore: d.serial.ignore,
-      profiles: identifiableProfiles(config, dirname(resolve(configFile)), this.logger),
+      network: networkTargets(config, profiles, { stateDir: this.stateDir, baseDir }),
+      reprobeMs: parseDuration(d.reprobeInterval),
+      profiles,
       configured,
       logger: this.logger,
       metrics: this.metrics,

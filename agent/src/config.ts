@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile } from '@medtel/shared';
+import { OpcuaConnectionSchema } from './drivers/opcua/config.js';
 
 /**
  * agent.yaml: who this gateway is, where the collector is, which devices to
@@ -11,6 +12,7 @@ const Duration = (fallback: string, description: string) =>
   Type.String({ pattern: DURATION_PATTERN, default: fallback, expected: 'a duration such as 500ms, 5s or 2m', description });
 const Id = (description: string) => Type.String({ pattern: ID_PATTERN, expected: 'an id of 1-64 letters, digits, _ or -', description });
 const strict = { additionalProperties: false } as const;
+const OpcUrl = Type.String({ pattern: '^opc\\.tcp://[^/\\s]+', expected: 'an opc.tcp://host:port/path URL' });
 
 // Every field carries a `description`: docs/config-reference.md is generated from them
 // (node scripts/gen-config-doc.mjs), so the reference is what this schema accepts.
@@ -173,6 +175,43 @@ export const AgentConfigSchema = Type.Object(
         profiles: Type.Optional(
           Type.Array(Type.String({ minLength: 1 }), { description: 'profiles tried, by name; default: every profile with an identify section' }),
         ),
+        opcua: Type.Object(
+          {
+            discoveryUrls: Type.Array(OpcUrl, {
+              default: [],
+              description: 'discovery endpoints (an LDS, or a server\'s own endpoint): asked FindServers, then GetEndpoints',
+            }),
+            endpoints: Type.Array(OpcUrl, { default: [], description: 'OPC UA server endpoints to identify, used as they are' }),
+            security: { ...OpcuaConnectionSchema.properties.security, description: 'security mode and policy, as for a configured OPC UA device (docs/opcua.md)' },
+            identity: { ...OpcuaConnectionSchema.properties.identity, description: 'user identity, as for a configured OPC UA device (docs/opcua.md)' },
+            trustedServerCertificates: {
+              ...OpcuaConnectionSchema.properties.trustedServerCertificates,
+              description: 'server certificates trusted beyond the PKI directory; an untrusted server is never identified',
+            },
+            timeout: Duration('5s', "connect and read allowed for one server's identification"),
+          },
+          {
+            ...strict,
+            default: {},
+            description: 'OPC UA servers, never scanned: listed endpoints or configured discovery endpoints; trust as for configured devices',
+          },
+        ),
+        modbusTcp: Type.Array(
+          Type.Object(
+            {
+              host: Type.String({ pattern: '^tcp://[^:/\\s]+:\\d{1,5}$', expected: 'tcp://host:port', description: 'the Modbus TCP host or gateway' }),
+              unitIds: Type.String({
+                pattern: '^\\d{1,3}(-\\d{1,3})?(,\\d{1,3}(-\\d{1,3})?)*$',
+                default: '1',
+                expected: 'unit ids such as 1-4 or 1,2,10-12',
+                description: 'unit ids probed behind it, each like a Modbus RTU unit',
+              }),
+            },
+            { ...strict, description: 'one listed Modbus TCP host' },
+          ),
+          { default: [], description: 'Modbus TCP hosts (or gateways) to identify: listed only, never scanned' },
+        ),
+        reprobeInterval: Duration('10m', 'ports and endpoints left unidentified are probed again this often (a device switched on later is found)'),
       },
       {
         ...strict,

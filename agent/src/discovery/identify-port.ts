@@ -8,8 +8,8 @@ import { probeModbusRtu } from './modbus-rtu-prober.js';
 import { delay } from './probe-link.js';
 import type { Identification, PortTarget, ProbeFn } from './types.js';
 
-/** One prober per protocol family; adding a family is a file and a line here. */
-const PROBERS: Record<IdentifyFamily, ProbeFn> = {
+/** One prober per serial protocol family; adding a family is a file and a line here. (OPC UA is network-only: network-targets.ts.) */
+const PROBERS: Partial<Record<IdentifyFamily, ProbeFn>> = {
   'medtel-ecg': listenEcg,
   medibus: probeMedibus,
   modbus: probeModbusRtu,
@@ -47,10 +47,13 @@ export async function identifyPort(
   const tcp = target.path.startsWith('tcp://');
   for (const profile of probeOrder(profiles)) {
     const plan = profile.identifyPlan;
+    const prober = PROBERS[plan.family];
+    // A profile without line settings is network-only (OPC UA, Modbus TCP): never tried on a serial port.
+    if (!prober) continue;
     for (const line of tcp ? plan.lines.slice(0, 1) : plan.lines) {
       if (o.cancelled?.()) return { tried };
       if (tried.length > 0) await delay(ATTEMPT_GAP_MS);
-      const result = await PROBERS[plan.family](target, profile, line.settings);
+      const result = await prober(target, profile, line.settings);
       o.metrics?.discoveryProbes.inc({ profile: profile.profile, outcome: result.outcome });
       tried.push({
         profile: profile.profile,

@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION, type DiscoveryInfo, type Logger, type PortReport, typ
 import type { AgentMetrics } from '../metrics.js';
 import type { ResolvedProfile } from '../profiles/load.js';
 import { identifyPort } from './identify-port.js';
+import type { NetworkResult, NetworkTarget } from './network-targets.js';
 import { discoveredDeviceId, globMatches } from './naming.js';
 import { delay } from './probe-link.js';
 import { PortWatcher } from './port-watcher.js';
@@ -25,6 +26,10 @@ export interface DiscoveryOptions {
   /** Terminal-server ports listed in config (tcp://host:port). */
   tcp: string[];
   ignore: string[];
+  /** Listed network devices (OPC UA, Modbus TCP): probed at start, never scanned. */
+  network?: NetworkTarget[];
+  /** Unidentified ports and endpoints are probed again this often (0: never). */
+  reprobeMs?: number;
   profiles: ResolvedProfile[];
   /** Paths of configured devices (tty paths or tcp:// URLs) and their ids: never probed. */
   configured: Array<{ path: string; device: string }>;
@@ -43,6 +48,8 @@ interface PortEntry {
   path: string;
   /** Bumped on every appearance and removal: a probe that finishes for an older one is dropped. */
   generation: number;
+  /** A listed network endpoint or unit (re-probed through its target, not as a port). */
+  network?: boolean;
 }
 
 const PROTOCOL_OF: Record<string, string> = { 'medtel-ecg': 'medtel-ecg', medibus: 'medibus', modbus: 'modbus-rtu' };
@@ -60,6 +67,10 @@ export class Discovery {
   private chain: Promise<void> = Promise.resolve();
   private readonly running = new Map<string, string>();
   private stopped = false;
+  private reprobeTimer: NodeJS.Timeout | undefined;
+  private reprobing = false;
+  /** Network targets whose last identification left something unidentified (re-probed on the slow timer). */
+  private readonly networkPending = new Set<NetworkTarget>();
 
   constructor(private readonly o: DiscoveryOptions) {
     this.watcher = new PortWatcher({ dir: o.watchDir, rescanMs: o.rescanMs, added: (name) => this.added(name), removed: (name) => this.removed(name) });
@@ -69,12 +80,107 @@ export class Discovery {
     this.stopped = false;
     this.watcher.start();
     for (const url of this.o.tcp) this.appeared(url, url);
+    for (const target of this.o.network ?? []) {
+      this.entries.set(target.port, { report: { port: target.port, state: 'probing', since: Date.now() }, path: target.port, generation: 1, network: true });
+      this.queue(target.port, () => this.probeNetwork(target));
+    }
+    if (this.o.reprobeMs) {
+      this.reprobeTimer = setInterval(() => this.reprobe(), this.o.reprobeMs);
+      this.reprobeTimer.unref();
+    }
     this.publish();
   }
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.reprobeTimer);
     this.watcher.stop();
+  }
+
+  /** Probes run one after another across all ports and endpoints: a rate limit on what the gateway sends. */
+  private queue(port: string, probe: () => Promise<void>): Promise<void> {
+    this.chain = this.chain.then(probe).catch((err: Error) => this.o.logger.error({ port, err: err.message }, 'probing failed'));
+    return this.chain;
+  }
+
+  /**
+   * The slow timer: every unidentified port and endpoint is tried again (a device switched on after its
+   * cable was plugged in). One round at a time; a round still running when the timer fires is not doubled.
+   */
+  private reprobe(): void {
+    if (this.stopped || this.reprobing) return;
+    const serial = [...this.entries.values()].filter((e) => e.report.state === 'unidentified' && !e.network);
+    const network = [...this.networkPending];
+    if (serial.length === 0 && network.length === 0) return;
+    this.reprobing = true;
+    this.o.logger.info({ ports: serial.length, endpoints: network.length }, 'probing unidentified ports and endpoints again');
+    for (const entry of serial) {
+      const generation = entry.generation;
+      this.queue(entry.report.port, () => this.probe(entry, generation, true));
+    }
+    for (const target of network) this.queue(target.port, () => this.probeNetwork(target));
+    void this.chain.finally(() => {
+      this.reprobing = false;
+    });
+  }
+
+  /** A listed network target: each endpoint or unit it leads to becomes a line of the ports report. */
+  private async probeNetwork(target: NetworkTarget): Promise<void> {
+    if (this.stopped) return;
+    this.o.logger.info({ endpoint: target.port }, 'identifying a listed network device (read-only)');
+    const results: NetworkResult[] = await target.identify();
+    if (this.stopped) return;
+    // A discovery URL is not a device: its line goes once it has led to servers.
+    if (!results.some((r) => r.port === target.port)) this.entries.delete(target.port);
+    let pending = false;
+    for (const r of results) {
+      for (const t of r.tried) this.o.metrics?.discoveryProbes.inc({ profile: t.profile, outcome: t.outcome });
+      const entry = this.entries.get(r.port) ?? {
+        report: { port: r.port, state: 'probing' as const, since: Date.now() },
+        path: r.port,
+        generation: 1,
+        network: true,
+      };
+      this.entries.set(r.port, entry);
+      if (r.configured) {
+        entry.report = { port: r.port, state: 'configured', device: r.configured, since: Date.now() };
+        continue;
+      }
+      if (!r.found) {
+        pending = true;
+        if (entry.report.state !== 'unidentified') {
+          this.o.metrics?.discoveryPorts.inc({ result: 'unidentified' });
+          this.o.logger.warn(
+            { endpoint: r.port, tried: r.tried.map((t) => `${t.profile}: ${t.outcome}${t.detail ? ` (${t.detail})` : ''}`) },
+            'network device not identified',
+          );
+        }
+        entry.report = {
+          port: r.port,
+          state: 'unidentified',
+          tried: r.tried.slice(0, 64),
+          since: entry.report.state === 'unidentified' ? entry.report.since : Date.now(),
+        };
+        continue;
+      }
+      if (entry.report.state === 'identified') continue;
+      const id = discoveredDeviceId(r.found.profile.model, r.found.identity);
+      this.o.metrics?.discoveryPorts.inc({ result: 'identified' });
+      entry.report = { port: r.port, state: 'identified', device: id, since: Date.now() };
+      if (this.running.has(id)) {
+        this.o.logger.warn({ endpoint: r.port, device: id, alsoOn: this.running.get(id) }, 'device already read on another endpoint; not started twice');
+        continue;
+      }
+      this.running.set(id, r.port);
+      this.o.logger.info(
+        { endpoint: r.port, device: id, profile: r.found.profile.profile, model: r.found.identity.model, serial: r.found.identity.serial },
+        'network device identified; starting it',
+      );
+      this.o.start({ id, profile: r.found.profile, connection: r.found.connection, discovery: { ...r.found.discovery, identifiedAt: Date.now() } });
+    }
+    if (pending) this.networkPending.add(target);
+    else this.networkPending.delete(target);
+    this.publish();
   }
 
   /** Resolves when every probe queued so far has finished (for the CLI's one-shot scan and tests). */
@@ -118,9 +224,7 @@ export class Discovery {
     } else {
       entry.report = { port, state: 'probing', since };
       const generation = entry.generation;
-      this.chain = this.chain
-        .then(() => this.probe(entry, generation))
-        .catch((err: Error) => this.o.logger.error({ port, err: err.message }, 'probing failed'));
+      this.queue(port, () => this.probe(entry, generation));
     }
     this.publish();
   }
@@ -131,18 +235,20 @@ export class Discovery {
     return this.o.configured.find((c) => c.path === path || (real !== undefined && safeRealpath(c.path) === real))?.device;
   }
 
-  private async probe(entry: PortEntry, generation: number): Promise<void> {
+  private async probe(entry: PortEntry, generation: number, again = false): Promise<void> {
     const current = () => !this.stopped && entry.generation === generation;
-    if (!entry.path.startsWith('tcp://')) await delay(this.o.settleMs);
+    if (!entry.path.startsWith('tcp://') && !again) await delay(this.o.settleMs);
     if (!current()) return;
     const port = entry.report.port;
-    this.o.logger.info({ port }, 'probing a new port (read-only identification)');
+    this.o.logger.info({ port }, again ? 'probing an unidentified port again (read-only identification)' : 'probing a new port (read-only identification)');
     const { identified, tried } = await identifyPort({ port, path: entry.path }, this.o.profiles, {
       ...(this.o.metrics ? { metrics: this.o.metrics } : {}),
       cancelled: () => !current(),
     });
     if (!current()) return;
     if (!identified) {
+      // Still nothing on a re-probe: keep the line as it was (no churn in the ports message every round).
+      if (again) return;
       this.o.metrics?.discoveryPorts.inc({ result: 'unidentified' });
       // What was tried, never what was received (it may hold patient data).
       this.o.logger.warn({ port, tried: tried.map((t) => `${t.profile}${t.settings ? ` ${t.settings}` : ''}: ${t.outcome}`) }, 'port not identified');

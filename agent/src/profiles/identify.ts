@@ -17,7 +17,8 @@ export interface LineSettings {
   stopBits: 1 | 2;
 }
 
-export type IdentifyFamily = 'medtel-ecg' | 'medibus' | 'modbus';
+/** Serial families are probed on ports; `opcua` (and Modbus without line settings) only on listed network endpoints. */
+export type IdentifyFamily = 'medtel-ecg' | 'medibus' | 'modbus' | 'opcua';
 
 export interface IdentifyPlan {
   /** listen: the device streams and is recognised by its frames; probe: one read-only request. */
@@ -48,7 +49,7 @@ export function formatLineSettings(s: LineSettings): string {
   return `${s.baudRate} ${s.dataBits}${s.parity[0]?.toUpperCase()}${s.stopBits}`;
 }
 
-function unitRange(text: string): number[] {
+export function unitRange(text: string): number[] {
   const out = new Set<number>();
   for (const part of text.split(',')) {
     const [a, b] = part.split('-').map(Number) as [number, number | undefined];
@@ -63,8 +64,8 @@ export function planIdentify(profile: Profile, file: string): IdentifyPlan | und
   const fail = (field: string, message: string): never => {
     throw new ConfigError(`${file}: identify.${field}: ${message}`, file, `identify.${field}`);
   };
-  const family = (['medtel-ecg', 'medibus', 'modbus'] as const).find((f) => profile.protocols.includes(f));
-  if (!family) fail('match', `plug-and-play identifies serial and Modbus devices only; profile protocols are ${profile.protocols.join(', ')}`);
+  const family = (['medtel-ecg', 'medibus', 'modbus', 'opcua'] as const).find((f) => profile.protocols.includes(f));
+  if (!family) fail('match', `plug-and-play identifies serial, Modbus and OPC UA devices only; profile protocols are ${profile.protocols.join(', ')}`);
   const fam = family as IdentifyFamily;
   const matchFields = Object.keys(id.match) as IdentityField[];
   if (matchFields.length === 0) fail('match', 'give at least one identity field that must match (model...)');
@@ -72,11 +73,16 @@ export function planIdentify(profile: Profile, file: string): IdentifyPlan | und
   // Without a serial, the same device on another port would be a new device: refuse rather than duplicate.
   if (!profile.identity.serial) fail('match', 'identify needs identity.serial, so a device keeps its id when it moves to another port');
   const driverLine = (profile.driver as { line?: Partial<LineSettings> } | undefined)?.line;
-  const lineTexts =
-    id.lines ??
-    (driverLine?.baudRate
-      ? [formatLineSettings({ dataBits: 8, parity: 'none', stopBits: 1, ...driverLine } as LineSettings)]
-      : fail('lines', 'give the line settings to try, e.g. ["19200 8E1"] (or driver.line)'));
+  // A network-only model has no line: OPC UA always, Modbus when neither identify.lines nor driver.line
+  // names one (then it is identified on listed Modbus TCP hosts only, never on a serial port).
+  const networkOnly = fam === 'opcua' || (fam === 'modbus' && !id.lines && !driverLine?.baudRate);
+  if (fam === 'opcua' && id.lines) fail('lines', 'an OPC UA server has no serial line; remove lines');
+  const lineTexts = networkOnly
+    ? []
+    : (id.lines ??
+      (driverLine?.baudRate
+        ? [formatLineSettings({ dataBits: 8, parity: 'none', stopBits: 1, ...driverLine } as LineSettings)]
+        : fail('lines', 'give the line settings to try, e.g. ["19200 8E1"] (or driver.line)')));
   const lines = (lineTexts as string[]).map((text, i) => {
     try {
       return { text, settings: parseLineSettings(text) };
@@ -94,7 +100,11 @@ export function planIdentify(profile: Profile, file: string): IdentifyPlan | und
     timeoutMs: parseDuration(id.timeout),
     match: id.match,
   };
-  if (fam === 'medtel-ecg') {
+  if (fam === 'opcua') {
+    // Identification reads the profile's identity nodes (Read service only): nothing to request, no units.
+    if (id.listen || id.request || id.unitIds)
+      fail(id.listen ? 'listen' : id.request ? 'request' : 'unitIds', 'an OPC UA server is identified by reading its identity nodes: give match only');
+  } else if (fam === 'medtel-ecg') {
     // The stream has no command channel: the agent never writes to it.
     if (id.request || id.unitIds) fail(id.request ? 'request' : 'unitIds', 'a listen-only stream takes no requests; give listen: <duration>');
     if (!id.listen) fail('listen', 'give how long to listen for the identifying frame, e.g. 6s');
@@ -110,8 +120,9 @@ export function planIdentify(profile: Profile, file: string): IdentifyPlan | und
     plan.command = command;
   } else {
     if (id.listen || id.request) fail(id.listen ? 'listen' : 'request', 'Modbus identification reads the identity registers: give unitIds');
-    if (!id.unitIds) fail('unitIds', 'give the unit ids to ask, e.g. "1-4"');
-    plan.unitIds = unitRange(id.unitIds as string);
+    // On a listed Modbus TCP host the unit ids come from discovery.modbusTcp; a serial line needs them here.
+    if (!id.unitIds && !networkOnly) fail('unitIds', 'give the unit ids to ask, e.g. "1-4"');
+    plan.unitIds = id.unitIds ? unitRange(id.unitIds) : [];
     if (plan.unitIds.some((u) => u < 1 || u > 247)) fail('unitIds', 'unit ids are 1-247');
     if (plan.unitIds.length > 32) fail('unitIds', `${plan.unitIds.length} unit ids; at most 32 (each unanswered id costs a timeout)`);
   }

@@ -53,6 +53,7 @@ const PortAttemptView = Type.Object({
   settings: Type.Optional(Type.String()),
   unitIds: Type.Optional(Type.String()),
   outcome: Type.String({ description: 'no-answer, mismatch, error or matched' }),
+  detail: Type.Optional(Type.String({ description: 'network endpoints: what to do about it, e.g. "not trusted: run medtel-agent opcua trust ..."' })),
 });
 
 export const GatewayPorts = Type.Object({

@@ -130,6 +130,8 @@ export const PortAttempt = Type.Object(
     settings: Type.Optional(LineSettings),
     unitIds: Type.Optional(Text(64)),
     outcome: Type.Union([Type.Literal('no-answer'), Type.Literal('mismatch'), Type.Literal('error'), Type.Literal('matched')]),
+    /** What the operator can do about it (network endpoints, e.g. "not trusted: run medtel-agent opcua trust ..."); never received bytes. */
+    detail: Type.Optional(Text(256)),
   },
   strict,
 );

@@ -86,6 +86,7 @@ async function serve<M extends { tick(dtS: number): void }>(o: ImagingSimOptions
     model,
     seed,
     sessionCount: () => server.sessionCount(),
+    requestCounts: () => server.requestCounts(),
     close: async () => {
       clearInterval(timer);
       await server.stop();

@@ -79,6 +79,8 @@ export interface DeviceServer {
   readonly endpoint: string;
   /** Sessions currently open on the server (what a test counts after reconnects). */
   sessionCount(): number;
+  /** Service requests received since start, by request type (e.g. ReadRequest, WriteRequest, CallRequest): tests prove what a client sent. */
+  requestCounts(): Record<string, number>;
   /** Stops the server as a crash or reboot would look to a client: sessions gone, port closed. */
   stop(): Promise<void>;
   /** Starts it again on the same port with the same certificate (a device rebooting). */
@@ -99,6 +101,7 @@ export async function startDeviceServer(o: DeviceServerOptions): Promise<DeviceS
   await certificateManager.initialize();
   let server: OPCUAServer | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const requests: Record<string, number> = {};
 
   const start = async () => {
     const s = new OPCUAServer({
@@ -115,6 +118,10 @@ export async function startDeviceServer(o: DeviceServerOptions): Promise<DeviceS
       allowAnonymous: o.anonymous !== false,
       userManager: { isValidUser: (user: string, password: string) => o.users !== undefined && o.users[user] === password },
       disableDiscovery: true,
+    });
+    s.on('request', (request: { constructor: { name: string } }) => {
+      const name = request.constructor.name;
+      requests[name] = (requests[name] ?? 0) + 1;
     });
     await s.initialize();
     const refresh = buildAddressSpace(s, o);
@@ -136,6 +143,7 @@ export async function startDeviceServer(o: DeviceServerOptions): Promise<DeviceS
   return {
     endpoint: `opc.tcp://${o.host ?? '127.0.0.1'}:${o.port}/medtel`,
     sessionCount: () => server?.currentSessionCount ?? 0,
+    requestCounts: () => ({ ...requests }),
     stop,
     restart: async () => {
       await stop();
