@@ -6,6 +6,7 @@ import type { AlertStore } from './alert-store.js';
 import type { GatewayCredentialStore } from './gateway-credential-store.js';
 import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, ResultMessage, StateMessage } from '@medtel/shared';
 import type { PhiStore } from './phi-store.js';
+import type { TrendStore } from './trend-store.js';
 
 /**
  * The collector's storage, narrow on purpose: ingest and the API depend on
@@ -165,6 +166,8 @@ export interface Store {
   readonly phi: PhiStore;
   /** Which gateways may connect and how they authenticate (./gateway-credential-store.ts). */
   readonly gatewayCredentials: GatewayCredentialStore;
+  /** Readings downsampled into time buckets for charts (./trend-store.ts). */
+  readonly trends: TrendStore;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;

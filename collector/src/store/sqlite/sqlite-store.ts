@@ -28,6 +28,7 @@ import { SqlitePhiStore } from './phi-store.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
 import { TelemetryTables } from './telemetry.js';
+import { SqliteTrends } from './trends.js';
 import { selectPage, where } from './paged.js';
 
 /** Quarantined payloads are kept up to this size (enough to diagnose, bounded on disk). */
@@ -51,6 +52,7 @@ export class SqliteStore implements Store {
   readonly alerts: SqliteAlertStore;
   readonly phi: SqlitePhiStore;
   readonly gatewayCredentials: SqliteGatewayCredentials;
+  readonly trends: SqliteTrends;
   private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
   /** `calendar`: the site's time zone and on-time tolerances for HTM schedules. */
@@ -68,6 +70,7 @@ export class SqliteStore implements Store {
     this.alerts = new SqliteAlertStore(this.db, this.audit);
     this.phi = new SqlitePhiStore(this.db, this.audit);
     this.gatewayCredentials = new SqliteGatewayCredentials(this.db, this.audit);
+    this.trends = new SqliteTrends(this.db);
   }
 
   private prepare() {

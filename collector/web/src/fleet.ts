@@ -1,0 +1,166 @@
+import { getJson } from './api.js';
+import { ago, errorText, formatTime, h, pill, replaceChildren } from './dom.js';
+import type { View } from './view.js';
+
+interface Device {
+  id: string;
+  device: string;
+  gateway: string;
+  type: string | null;
+  model: string | null;
+  location: string | null;
+  department: string | null;
+  connectivity: string;
+  lastSeen: string;
+}
+
+interface Gateway {
+  id: string;
+  site: string;
+  state: string;
+  agentVersion: string | null;
+  lastSeen: string;
+  devices: unknown[];
+}
+
+const REFRESH_MS = 10_000;
+/** Filters survive leaving and coming back to the page (not a reload: nothing is stored). */
+const filters = { type: '', location: '', status: '' };
+
+/**
+ * Every device with type, location, gateway, connectivity and last seen, and
+ * the gateways with their health. Connectivity is not on the live stream, so
+ * the page re-reads the registry every 10 s.
+ */
+export const fleetView: View = (root) => {
+  const gatewaysBox = h('div');
+  const devicesBox = h('div');
+  const filterBar = h('div', { class: 'filters' });
+  const stamp = h('span', { class: 'muted' });
+  replaceChildren(
+    root,
+    h('section', { class: 'card' }, h('h2', {}, 'Gateways'), gatewaysBox),
+    h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Devices'), stamp), filterBar, devicesBox),
+  );
+  let devices: Device[] = [];
+
+  const render = () => {
+    const shown = devices.filter(
+      (d) =>
+        (!filters.type || d.type === filters.type) &&
+        (!filters.location || (d.location ?? '') === filters.location) &&
+        (!filters.status || d.connectivity === filters.status),
+    );
+    replaceChildren(
+      filterBar,
+      select('type', 'Type', distinct(devices.map((d) => d.type ?? ''))),
+      select('location', 'Location', distinct(devices.map((d) => d.location ?? ''))),
+      select('status', 'Status', distinct(['connected', 'unreachable', 'offline', ...devices.map((d) => d.connectivity)])),
+      h('span', { class: 'muted', 'data-testid': 'device-count' }, `${shown.length} of ${devices.length} devices`),
+    );
+    replaceChildren(
+      devicesBox,
+      shown.length === 0
+        ? h('p', { class: 'empty' }, devices.length === 0 ? 'No device has been announced by a gateway yet.' : 'No device matches the filters.')
+        : h(
+            'table',
+            { class: 'devices' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', {}, 'Device'),
+                h('th', {}, 'Type'),
+                h('th', {}, 'Location'),
+                h('th', {}, 'Gateway'),
+                h('th', {}, 'Status'),
+                h('th', {}, 'Last seen'),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              ...shown.map((d) =>
+                h(
+                  'tr',
+                  { 'data-device-id': d.id },
+                  h('td', {}, h('a', { href: `#/device/${encodeURIComponent(d.id)}` }, d.device), d.model ? h('div', { class: 'muted' }, d.model) : null),
+                  h('td', {}, d.type ?? '—'),
+                  h('td', {}, d.location ?? '—', d.department ? h('div', { class: 'muted' }, d.department) : null),
+                  h('td', {}, d.gateway),
+                  h('td', {}, pill(d.connectivity)),
+                  h('td', { title: formatTime(d.lastSeen) }, ago(d.lastSeen)),
+                ),
+              ),
+            ),
+          ),
+    );
+  };
+
+  const select = (key: keyof typeof filters, label: string, values: string[]) =>
+    h(
+      'label',
+      {},
+      `${label} `,
+      h(
+        'select',
+        {
+          name: key,
+          onchange: (e: Event) => {
+            filters[key] = (e.target as HTMLSelectElement).value;
+            render();
+          },
+        },
+        h('option', { value: '' }, 'all'),
+        ...values.map((v) => h('option', { value: v, selected: v === filters[key] }, v || '(none)')),
+      ),
+    );
+
+  const load = async () => {
+    try {
+      const [d, g] = await Promise.all([getJson<{ items: Device[] }>('/api/v1/devices?limit=1000'), getJson<{ items: Gateway[] }>('/api/v1/gateways')]);
+      devices = d.items;
+      replaceChildren(gatewaysBox, gatewayTable(g.items));
+      render();
+      stamp.textContent = `updated ${new Date().toLocaleTimeString()}`;
+    } catch (err) {
+      stamp.textContent = `could not refresh: ${errorText(err)}`;
+    }
+  };
+  void load();
+  const timer = setInterval(load, REFRESH_MS);
+  return () => clearInterval(timer);
+};
+
+function gatewayTable(gateways: Gateway[]): HTMLElement {
+  if (gateways.length === 0) return h('p', { class: 'empty' }, 'No gateway has connected yet.');
+  return h(
+    'table',
+    { class: 'gateways' },
+    h(
+      'thead',
+      {},
+      h('tr', {}, h('th', {}, 'Gateway'), h('th', {}, 'Site'), h('th', {}, 'Health'), h('th', {}, 'Devices'), h('th', {}, 'Agent'), h('th', {}, 'Last seen')),
+    ),
+    h(
+      'tbody',
+      {},
+      ...gateways.map((g) =>
+        h(
+          'tr',
+          { 'data-gateway-id': g.id },
+          h('td', {}, g.id),
+          h('td', {}, g.site),
+          h('td', {}, pill(g.state)),
+          h('td', {}, g.devices.length),
+          h('td', {}, g.agentVersion ?? '—'),
+          h('td', { title: formatTime(g.lastSeen) }, ago(g.lastSeen)),
+        ),
+      ),
+    ),
+  );
+}
+
+const distinct = (values: string[]) => [...new Set(values)].sort();
