@@ -58,6 +58,9 @@ for (const ws of WORKSPACES) {
   }
 }
 
+// The dashboard's page and stylesheet (its modules are compiled into collector/dist/web; its sources stay out).
+for (const file of ['index.html', 'app.css']) cpSync(join(root, 'collector', 'web', file), join(stage, 'collector', 'web', file));
+
 say('copying dependencies (workspace links kept as links)');
 cpSync(join(root, 'node_modules'), join(stage, 'node_modules'), { recursive: true, verbatimSymlinks: true });
 say('pruning development dependencies');

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,7 @@ let alertsAtPageLoad: Alert[] = [];
 const url = () => `http://127.0.0.1:${stack.ports.http}/`;
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium), or set MEDTEL_CHROMIUM`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const modbus = [await freePort(), await freePort()];
   const pump = (id: string, port: number) => ({
