@@ -58,9 +58,9 @@ function alertRow(a: Alert, showDevice: boolean, mayAct: boolean): HTMLTableRowE
     { class: `alert alert-${a.priority} alert-${a.state}`, 'data-alert-id': a.id, 'data-state': a.state },
     h('td', {}, pill(a.priority)),
     h('td', {}, pill(a.state), a.clearedAt ? h('div', { class: 'note' }, 'condition cleared') : null),
-    showDevice && h('td', {}, a.deviceId ? h('a', { href: `#/device/${encodeURIComponent(a.deviceId)}` }, a.deviceId) : (a.gatewayId ?? '—')),
+    showDevice && h('td', { class: 'nowrap' }, a.deviceId ? h('a', { href: `#/device/${encodeURIComponent(a.deviceId)}` }, a.deviceId) : (a.gatewayId ?? '—')),
     h('td', {}, a.text, a.count > 1 ? h('span', { class: 'count' }, ` ×${a.count}`) : null, ack),
-    h('td', { title: formatTime(a.raisedAt) }, ago(a.raisedAt)),
+    h('td', { class: 'nowrap', title: formatTime(a.raisedAt) }, ago(a.raisedAt)),
     mayAct && actions,
   );
 }

@@ -69,8 +69,13 @@ class OpenAlerts {
 
   async reload(): Promise<void> {
     const page = await getJson<{ items: Alert[] }>('/api/v1/alerts?state=open&limit=1000');
+    const known = new Map(this.alerts);
     this.alerts.clear();
-    for (const a of page.items) this.alerts.set(a.id, a);
+    // An event may have overtaken the list (the stream is already live): keep the newer version.
+    for (const a of page.items) {
+      const seen = known.get(a.id);
+      this.alerts.set(a.id, seen && seen.version > a.version ? seen : a);
+    }
     this.changed();
   }
 

@@ -40,7 +40,8 @@ export async function trendChart(el: HTMLElement, title: string, unit: string | 
         { label: 'max', stroke: '#8fb3d9', width: 1 },
       ],
       bands: [{ series: [3, 1], fill: 'rgba(31, 95, 168, 0.12)' }],
-      axes: [{}, { label, size: 60 }],
+      // x: at least 90 px between time labels, so "12:35pm" labels never run together on a tablet.
+      axes: [{ space: 90 }, { label, size: 60 }],
       scales: { x: { time: true, range: () => [range[0] / 1000, range[1] / 1000] } },
     },
     data,
@@ -74,7 +75,7 @@ export class LiveStrip {
           width: width(el),
           height: 160,
           series: [{}, { label, stroke: color, width: 1.5, points: { show: false } }],
-          axes: [{}, { size: 55 }],
+          axes: [{ space: 90 }, { size: 55 }],
           scales: { x: { time: true } },
           legend: { show: true },
           cursor: { show: false },

@@ -53,7 +53,7 @@ export function deviceView(id: string) {
       }
       replaceChildren(head, h('h2', {}, device.device, ' ', pill(device.connectivity)), identity(device));
       const live = h('section', { class: 'card' }, h('h2', {}, 'Live values'));
-      const strips = h('section', { class: 'card', hidden: true }, h('h2', {}, 'Waveforms'));
+      const strips = h('section', { class: 'card', hidden: true }, h('h2', {}, 'Waveforms and live strips'));
       const trends = h('section', { class: 'card' }, h('h2', {}, 'Trends'));
       const alerts = h('section', { class: 'card' }, h('h2', {}, 'Open alerts'));
       const history = h('section', { class: 'card' }, h('h2', {}, 'Calibration and maintenance'));
@@ -159,7 +159,8 @@ function trendPanel(device: Device, card: HTMLElement): () => void {
     card.append(h('p', { class: 'empty' }, 'This device reports no numeric metric with a unit.'));
     return () => {};
   }
-  let metric = metrics[0]?.metric ?? '';
+  // Start with a measured value, not a setting (the ventilator lists its settings first).
+  let metric = (metrics.find((m) => !m.metric.endsWith('_set')) ?? metrics[0])?.metric ?? '';
   let range: keyof typeof RANGES = 'Last hour';
   let stop: () => void = () => {};
   const chart = h('div', { class: 'chart' });
@@ -187,7 +188,7 @@ function trendPanel(device: Device, card: HTMLElement): () => void {
         void draw();
       },
     },
-    ...metrics.map((m) => h('option', { value: m.metric }, m.unit ? `${m.metric} (${m.unit})` : m.metric)),
+    ...metrics.map((m) => h('option', { value: m.metric, selected: m.metric === metric }, m.unit ? `${m.metric} (${m.unit})` : m.metric)),
   );
   const rangeButtons = (Object.keys(RANGES) as Array<keyof typeof RANGES>).map((r) =>
     h(

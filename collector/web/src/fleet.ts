@@ -26,6 +26,9 @@ interface Gateway {
 const REFRESH_MS = 10_000;
 /** Filters survive leaving and coming back to the page (not a reload: nothing is stored). */
 const filters = { type: '', location: '', status: '' };
+/** Filter values meaning "any" and "not set" (a device without a location). */
+const ALL = '';
+const NONE = '\u0000none';
 
 /**
  * Every device with type, location, gateway, connectivity and last seen, and
@@ -45,12 +48,8 @@ export const fleetView: View = (root) => {
   let devices: Device[] = [];
 
   const render = () => {
-    const shown = devices.filter(
-      (d) =>
-        (!filters.type || d.type === filters.type) &&
-        (!filters.location || (d.location ?? '') === filters.location) &&
-        (!filters.status || d.connectivity === filters.status),
-    );
+    const matches = (filter: string, value: string | null) => filter === ALL || (filter === NONE ? !value : value === filter);
+    const shown = devices.filter((d) => matches(filters.type, d.type) && matches(filters.location, d.location) && matches(filters.status, d.connectivity));
     replaceChildren(
       filterBar,
       select('type', 'Type', distinct(devices.map((d) => d.type ?? ''))),
@@ -113,8 +112,8 @@ export const fleetView: View = (root) => {
             render();
           },
         },
-        h('option', { value: '' }, 'all'),
-        ...values.map((v) => h('option', { value: v, selected: v === filters[key] }, v || '(none)')),
+        h('option', { value: ALL }, 'all'),
+        ...values.map((v) => h('option', { value: v || NONE, selected: (v || NONE) === filters[key] }, v || '(none)')),
       ),
     );
 
