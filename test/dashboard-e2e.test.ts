@@ -107,6 +107,10 @@ describe('dashboard in a browser', () => {
     await page.waitForSelector('tr[data-device-id="gw-dash.pump-1"]', { timeout: 30_000 });
     await page.waitForSelector('tr[data-device-id="gw-dash.pump-2"]', { timeout: 30_000 });
     await page.waitForSelector('tr[data-gateway-id="gw-dash"] .pill-online', { timeout: 30_000 });
+    // The backlog the agent reported with its online state (a number, 0 once it has caught up).
+    await page.waitForSelector('tr[data-gateway-id="gw-dash"] td[data-outbox-rows]', { timeout: 30_000 });
+    const gateways = (await stack.api<{ items: Array<{ id: string; outbox: { rows: number } | null }> }>('/api/v1/gateways')).body.items;
+    expect(gateways[0]?.outbox?.rows).toEqual(expect.any(Number));
     expect(await page.locator('table.devices tbody tr').count()).toBe(2);
     expect(await page.textContent('tr[data-device-id="gw-dash.pump-1"]')).toContain('infusion-pump');
     await page.screenshot({ path: join(ARTIFACTS, 'fleet-1366x768.png') });

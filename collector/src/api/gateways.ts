@@ -26,6 +26,7 @@ export const gatewayRoutes =
               ...g,
               stateAt: iso(g.stateAt),
               lastSeen: iso(g.lastSeen),
+              outbox: g.outbox ? { ...g.outbox, at: iso(g.outbox.at) } : null,
               devices: devices.map((d) => ({
                 id: d.id,
                 device: d.device,

@@ -126,6 +126,18 @@ export const Gateway = Type.Object({
   agentVersion: Nullable(Type.String()),
   stateAt: Iso,
   lastSeen: Iso,
+  outbox: Type.Union(
+    [
+      Type.Object({
+        rows: Type.Integer({ description: 'messages waiting in the outbox' }),
+        bytes: Type.Integer({ description: 'payload bytes waiting' }),
+        oldestAgeSeconds: Type.Number({ description: 'age of the oldest waiting message when reported' }),
+        at: Iso,
+      }),
+      Type.Null(),
+    ],
+    { description: "the gateway's outbox backlog as its last online state reported it (every 30 s while connected); null if it never did" },
+  ),
   devices: Type.Array(
     Type.Object({
       id: Type.String(),

@@ -142,6 +142,8 @@ export interface GatewayRecord {
   agentVersion: string | null;
   stateAt: number;
   lastSeen: number;
+  /** The outbox backlog as the gateway's last `online` state reported it (`at`: when); null if it never did. */
+  outbox: { rows: number; bytes: number; oldestAgeSeconds: number; at: number } | null;
 }
 
 export interface StoreCounts {

@@ -20,6 +20,7 @@ interface Gateway {
   state: string;
   agentVersion: string | null;
   lastSeen: string;
+  outbox: { rows: number; bytes: number; oldestAgeSeconds: number; at: string } | null;
   devices: unknown[];
 }
 
@@ -141,7 +142,17 @@ function gatewayTable(gateways: Gateway[]): HTMLElement {
     h(
       'thead',
       {},
-      h('tr', {}, h('th', {}, 'Gateway'), h('th', {}, 'Site'), h('th', {}, 'Health'), h('th', {}, 'Devices'), h('th', {}, 'Agent'), h('th', {}, 'Last seen')),
+      h(
+        'tr',
+        {},
+        h('th', {}, 'Gateway'),
+        h('th', {}, 'Site'),
+        h('th', {}, 'Health'),
+        h('th', {}, 'Outbox backlog'),
+        h('th', {}, 'Devices'),
+        h('th', {}, 'Agent'),
+        h('th', {}, 'Last seen'),
+      ),
     ),
     h(
       'tbody',
@@ -153,12 +164,32 @@ function gatewayTable(gateways: Gateway[]): HTMLElement {
           h('td', {}, g.id),
           h('td', {}, g.site),
           h('td', {}, pill(g.state)),
+          backlogCell(g.outbox),
           h('td', {}, g.devices.length),
           h('td', {}, g.agentVersion ?? '—'),
           h('td', { title: formatTime(g.lastSeen) }, ago(g.lastSeen)),
         ),
       ),
     ),
+  );
+}
+
+/**
+ * What the gateway still holds for the collector, as its last online state
+ * reported it (re-sent every 30 s while connected). A growing backlog means
+ * data is arriving late; while the gateway is offline this is its last report.
+ */
+function backlogCell(outbox: Gateway['outbox']): HTMLTableCellElement {
+  if (!outbox) return h('td', { class: 'muted', title: 'this agent does not report its outbox' }, '—');
+  const title = `reported ${ago(outbox.at)} (${formatTime(outbox.at)})`;
+  if (outbox.rows === 0) return h('td', { title, 'data-outbox-rows': 0 }, 'empty');
+  const size = outbox.bytes >= 1_048_576 ? `${(outbox.bytes / 1_048_576).toFixed(1)} MB` : `${Math.ceil(outbox.bytes / 1024)} kB`;
+  const age = outbox.oldestAgeSeconds >= 90 ? `${Math.round(outbox.oldestAgeSeconds / 60)} min` : `${Math.round(outbox.oldestAgeSeconds)} s`;
+  return h(
+    'td',
+    { title, 'data-outbox-rows': outbox.rows },
+    pill(`${outbox.rows} waiting`, outbox.oldestAgeSeconds >= 60 ? 'unreachable' : 'due'),
+    h('div', { class: 'muted' }, `${size}, oldest ${age}`),
   );
 }
 

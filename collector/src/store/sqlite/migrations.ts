@@ -5,6 +5,7 @@ import { ALERTS_SCHEMA_SQL } from './alerts-schema.js';
 import { DIAGNOSTICS_SCHEMA_SQL } from './diagnostics-schema.js';
 import { PHI_SCHEMA_SQL } from './phi-schema.js';
 import { GATEWAY_CREDENTIALS_SCHEMA_SQL } from './gateway-credentials-schema.js';
+import { GATEWAY_OUTBOX_SCHEMA_SQL } from './gateway-outbox-schema.js';
 
 /**
  * Versioned schema changes, applied in order at open; the applied version is
@@ -112,6 +113,7 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
   { version: 7, name: 'diagnostic requests; tests announced in births', sql: DIAGNOSTICS_SCHEMA_SQL },
   { version: 8, name: 'sealed PHI envelopes and pseudonymous subject spans', sql: PHI_SCHEMA_SQL },
   { version: 9, name: 'gateway credentials: provisioning and revocation', sql: GATEWAY_CREDENTIALS_SCHEMA_SQL },
+  { version: 11, name: "gateways' outbox backlog from their state messages", sql: GATEWAY_OUTBOX_SCHEMA_SQL },
 ];
 
 export function migrate(db: Database.Database): number {
