@@ -168,6 +168,19 @@ describe('dashboard in a browser', () => {
     await v.context.close();
   }, 60_000);
 
+  it('resolving with a note from the page resolves it in the API and takes it off the list', async () => {
+    const { page } = tech;
+    const alert = await waitFor('the occlusion alert', openAlert);
+    const row = `tr[data-alert-id="${alert.id}"]`;
+    await page.click(`${row} button.resolve`);
+    await page.fill(`${row} input[name=note]`, 'line replaced');
+    await page.click(`${row} .note-form button[type=submit]`);
+    await page.waitForSelector(row, { state: 'detached', timeout: 15_000 });
+    const resolved = (await stack.api<Alert & { resolved: { by: string; note: string } | null }>(`/api/v1/alerts/${alert.id}`)).body;
+    expect(resolved).toMatchObject({ state: 'resolved', resolved: { by: 'biomed', note: 'line replaced' } });
+    expect(tech.errors).toEqual([]);
+  }, 60_000);
+
   it('a device page shows live values with units, a server-side trend, and diagnostics for a technician; works on a tablet', async () => {
     const { page } = await signedIn(technician, TABLET);
     await page.goto(`${url()}#/device/gw-dash.pump-1`);

@@ -36,7 +36,8 @@ export async function trendChart(el: HTMLElement, title: string, unit: string | 
       series: [
         {},
         { label: 'min', stroke: '#8fb3d9', width: 1 },
-        { label: `${label} avg`, stroke: '#1f5fa8', width: 2 },
+        // Few buckets (a device that just started): show the points, a line of two points is easy to miss.
+        { label: `${label} avg`, stroke: '#1f5fa8', width: 2, points: { show: buckets.length < 30, size: 6, fill: '#1f5fa8' } },
         { label: 'max', stroke: '#8fb3d9', width: 1 },
       ],
       bands: [{ series: [3, 1], fill: 'rgba(31, 95, 168, 0.12)' }],
