@@ -8,7 +8,7 @@ import type uPlot from 'uplot';
 const UPLOT_URL = '/ui/vendor/uplot.js';
 let loading: Promise<typeof uPlot> | undefined;
 const loadUPlot = (): Promise<typeof uPlot> => {
-  loading ??= import(/* @vite-ignore */ UPLOT_URL as string).then((m: { default: typeof uPlot }) => m.default);
+  loading ??= import(UPLOT_URL as string).then((m: { default: typeof uPlot }) => m.default);
   return loading;
 };
 
