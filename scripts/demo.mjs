@@ -224,6 +224,7 @@ async function main() {
   say('');
   say('medtel demo is running: collector + device simulators + agent, on loopback.');
   say('');
+  say(`  Dashboard:   http://127.0.0.1:${ports.http}/   (sign in: paste the contents of .demo/token, a technician; docs/dashboard.md)`);
   say(`  API:         ${api}/devices   (a technician's token, valid 8 h, is in .demo/token)`);
   say(`  Try:         TOKEN=$(cat .demo/token)`);
   say(`               curl -s -H "Authorization: Bearer $TOKEN" '${api}/devices/gw-demo.pump-1/telemetry?metric=rate&limit=5'`);

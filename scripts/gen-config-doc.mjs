@@ -22,7 +22,11 @@ function typeOf(schema) {
 }
 
 function allowed(schema) {
-  if (schema.anyOf) return schema.anyOf.map((s) => code(s.const)).join(', ');
+  if (schema.anyOf) {
+    // A union of objects has no values to list: its `expected` says what shapes it takes.
+    if (schema.anyOf.some((s) => s.const === undefined)) return schema.expected ?? '';
+    return schema.anyOf.map((s) => code(s.const)).join(', ');
+  }
   const parts = [];
   if (schema.pattern === DURATION_PATTERN) parts.push('e.g. `500ms`, `30s`, `2m`, `8h`, `7d`');
   else if (schema.pattern === SIZE_PATTERN) parts.push('e.g. `512KiB`, `256MiB`, `2GiB`');

@@ -48,6 +48,10 @@ export function assembleProductionTree(stage, { workspaces = ALL_WORKSPACES, roo
       if (existsSync(from)) cpSync(from, join(stage, ws, part), { recursive: true, verbatimSymlinks: true });
     }
   }
+  // The dashboard's page and stylesheet (its modules are compiled into collector/dist/web; its sources stay out).
+  if (workspaces.includes('collector')) {
+    for (const file of ['index.html', 'app.css']) cpSync(join(root, 'collector', 'web', file), join(stage, 'collector', 'web', file));
+  }
 
   log('copying dependencies (workspace links kept as links)');
   cpSync(join(root, 'node_modules'), join(stage, 'node_modules'), { recursive: true, verbatimSymlinks: true });

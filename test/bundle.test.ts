@@ -30,6 +30,10 @@ describe('npm run bundle', () => {
     // Development tools stay behind; native modules come built.
     for (const dev of ['vitest', 'typescript', '@biomejs/biome']) expect(existsSync(join(bundle, 'node_modules', dev)), dev).toBe(false);
     expect(existsSync(join(bundle, 'agent/src'))).toBe(false);
+    // The dashboard ships whole (page, stylesheet, compiled modules, uPlot), without its sources.
+    for (const file of ['collector/web/index.html', 'collector/web/app.css', 'collector/dist/web/main.js', 'node_modules/uplot/dist/uPlot.esm.js'])
+      expect(existsSync(join(bundle, file)), file).toBe(true);
+    expect(existsSync(join(bundle, 'collector/web/src'))).toBe(false);
     const sqlite = spawnSync(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"], {
       cwd: bundle,
       encoding: 'utf8',

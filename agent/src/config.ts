@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { CloneType, Type, type Static } from '@sinclair/typebox';
 import { DURATION_PATTERN, ID_PATTERN, LOG_LEVELS, SIZE_PATTERN, loadConfigFile } from '@medtel/shared';
 import { OpcuaConnectionSchema } from './drivers/opcua/config.js';
 
@@ -179,15 +179,16 @@ export const AgentConfigSchema = Type.Object(
           {
             discoveryUrls: Type.Array(OpcUrl, {
               default: [],
-              description: 'discovery endpoints (an LDS, or a server\'s own endpoint): asked FindServers, then GetEndpoints',
+              description: "discovery endpoints (an LDS, or a server's own endpoint): asked FindServers, then GetEndpoints",
             }),
             endpoints: Type.Array(OpcUrl, { default: [], description: 'OPC UA server endpoints to identify, used as they are' }),
-            security: { ...OpcuaConnectionSchema.properties.security, description: 'security mode and policy, as for a configured OPC UA device (docs/opcua.md)' },
-            identity: { ...OpcuaConnectionSchema.properties.identity, description: 'user identity, as for a configured OPC UA device (docs/opcua.md)' },
-            trustedServerCertificates: {
-              ...OpcuaConnectionSchema.properties.trustedServerCertificates,
+            security: CloneType(OpcuaConnectionSchema.properties.security, {
+              description: 'security mode and policy, as for a configured OPC UA device (docs/opcua.md)',
+            }),
+            identity: CloneType(OpcuaConnectionSchema.properties.identity, { description: 'user identity, as for a configured OPC UA device (docs/opcua.md)' }),
+            trustedServerCertificates: CloneType(OpcuaConnectionSchema.properties.trustedServerCertificates, {
               description: 'server certificates trusted beyond the PKI directory; an untrusted server is never identified',
-            },
+            }),
             timeout: Duration('5s', "connect and read allowed for one server's identification"),
           },
           {

@@ -33,7 +33,12 @@ export interface UplinkOptions {
   maxPublishRate?: number;
   deviceIds: () => string[];
   onCommand?: (command: CommandMessage) => void;
+  /** How often the retained `online` state is re-sent while connected, with the outbox backlog (default 30 s). */
+  stateEveryMs?: number;
 }
+
+/** The collector shows each gateway's outbox backlog from its state messages (docs/dashboard.md). */
+const DEFAULT_STATE_EVERY_MS = 30_000;
 
 /**
  * The MQTT session to the collector. Publishes the outbox in seq order with a
@@ -61,6 +66,7 @@ export class Uplink {
   private readonly backoff: Backoff;
   private wake: NodeJS.Immediate | undefined;
   private rateTimer: NodeJS.Timeout | undefined;
+  private stateTimer: NodeJS.Timeout | undefined;
   private readonly limiter: TokenBucket | undefined;
   /** Gateway-level retained messages outside the outbox (ports): the latest per topic, sent now and on every connect. */
   private readonly latest = new Map<string, string>();
@@ -154,6 +160,7 @@ export class Uplink {
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.rateTimer);
+    clearInterval(this.stateTimer);
     if (this.wake) clearImmediate(this.wake);
     const client = this.client;
     if (!client) return;
@@ -183,15 +190,36 @@ export class Uplink {
     this.metrics.uplinkConnects.inc({ result: 'ok' });
     this.logger.info({ url: redact(this.options.url) }, 'connected to collector');
     const client = this.client as MqttClient;
-    const online: StateMessage = { v: PROTOCOL_VERSION, sentAt: Date.now(), state: 'online', agentVersion: MEDTEL_VERSION, devices: this.options.deviceIds() };
-    client.publish(topics.state(site, gateway), JSON.stringify(online), { qos: 1, retain: true });
+    this.publishOnline(client);
+    // Re-sent while connected so the collector sees the backlog drain (or grow) after an outage.
+    clearInterval(this.stateTimer);
+    this.stateTimer = setInterval(() => this.publishOnline(client), this.options.stateEveryMs ?? DEFAULT_STATE_EVERY_MS);
+    this.stateTimer.unref();
     // Subscribed on every connect: a restarted collector has forgotten our session.
     client.subscribe(topics.cmdFilter(site, gateway), { qos: 1 });
     for (const [topic, payload] of this.latest) client.publish(topic, payload, { qos: 1, retain: true });
     this.pump();
   }
 
+  /** The retained `online` state: agent version, device ids, and what the outbox holds now. */
+  private publishOnline(client: MqttClient): void {
+    if (!client.connected || client !== this.client) return;
+    const { site, gateway } = this.options;
+    const stats = this.outbox.quickStats();
+    const oldestAgeSeconds = stats.oldestCreatedAt === null ? 0 : Math.max(0, Math.round((Date.now() - stats.oldestCreatedAt) / 100) / 10);
+    const online: StateMessage = {
+      v: PROTOCOL_VERSION,
+      sentAt: Date.now(),
+      state: 'online',
+      agentVersion: MEDTEL_VERSION,
+      devices: this.options.deviceIds(),
+      outbox: { rows: stats.rows, bytes: stats.bytes, oldestAgeSeconds },
+    };
+    client.publish(topics.state(site, gateway), JSON.stringify(online), { qos: 1, retain: true });
+  }
+
   private onClose(client: MqttClient): void {
+    clearInterval(this.stateTimer);
     this.metrics.uplinkConnected.set(0);
     if (this.stopping) return;
     // What was on the wire is unacknowledged: the next connection sends it again, oldest first.

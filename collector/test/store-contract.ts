@@ -116,6 +116,33 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       await store.close();
     });
 
+    it("keeps each gateway's outbox backlog from its online states, and when its state began", async () => {
+      const { store } = await open();
+      const state = (receivedAt: number, message: Record<string, unknown>) => ({
+        ...origin,
+        receivedAt,
+        kind: 'state' as const,
+        message: { v: 1 as const, sentAt: 1, ...message } as never,
+      });
+      await store.apply([state(1_000, { state: 'online', agentVersion: '0.1.0' })]);
+      expect((await store.listGateways())[0]).toMatchObject({ state: 'online', outbox: null });
+      await store.apply([state(2_000, { state: 'online', outbox: { rows: 1200, bytes: 480_000, oldestAgeSeconds: 95.5 } })]);
+      await store.apply([state(3_000, { state: 'online', outbox: { rows: 40, bytes: 16_000, oldestAgeSeconds: 2 } })]);
+      expect((await store.listGateways())[0]).toMatchObject({
+        state: 'online',
+        stateAt: 1_000, // re-sent "online" is not a new state
+        lastSeen: 3_000,
+        outbox: { rows: 40, bytes: 16_000, oldestAgeSeconds: 2, at: 3_000 },
+      });
+      // The last will carries no backlog: the last report stays, with its time.
+      await store.apply([state(4_000, { state: 'offline' })]);
+      expect((await store.listGateways())[0]).toMatchObject({ state: 'offline', stateAt: 4_000, outbox: { rows: 40, at: 3_000 } });
+      // A state received earlier than the newest one applied changes nothing.
+      await store.apply([state(3_500, { state: 'online', outbox: { rows: 9, bytes: 9, oldestAgeSeconds: 9 } })]);
+      expect((await store.listGateways())[0]).toMatchObject({ state: 'offline', outbox: { rows: 40 } });
+      await store.close();
+    });
+
     it('applies a registry edit only at the expected version, and audits it in the same transaction', async () => {
       const { store } = await open();
       await store.apply([birth(1)]);

@@ -49,6 +49,15 @@ describe('message schemas', () => {
     expect(validateMessage('data', data)).toEqual({ ok: true, message: data });
   });
 
+  it("carries a gateway's outbox backlog on its state, and refuses a malformed one naming the field", () => {
+    const online = { v: 1, sentAt: 1, state: 'online', agentVersion: '0.1.0' };
+    expect(validateMessage('state', { ...online, outbox: { rows: 1200, bytes: 480_000, oldestAgeSeconds: 95.5 } }).ok).toBe(true);
+    const negative = validateMessage('state', { ...online, outbox: { rows: -1, bytes: 0, oldestAgeSeconds: 0 } });
+    expect(negative.ok).toBe(false);
+    expect(JSON.stringify(negative)).toContain('outbox.rows');
+    expect(validateMessage('state', { ...online, outbox: { rows: 1, bytes: 1, oldestAgeSeconds: 0, extra: 1 } }).ok).toBe(false);
+  });
+
   it('accepts valid examples of every other kind', () => {
     const sent = { v: 1, seq: 1, sentAt: 1 };
     expect(validateMessage('state', { v: 1, sentAt: 1, state: 'online', agentVersion: '0.1.0', devices: ['pump-1'] }).ok).toBe(true);

@@ -20,6 +20,8 @@ import type { Store } from '../store/store.js';
 import type { DiagnosticsService } from '../diagnostics/service.js';
 import { deviceRoutes } from './devices.js';
 import { deviceApprovalRoutes } from './device-approval.js';
+import { trendRoutes } from './trends.js';
+import { meRoutes } from './me.js';
 import { diagnosticsRoutes } from './diagnostics.js';
 import { phiRoutes } from './phi.js';
 import { PhiOpener } from '../phi/opener.js';
@@ -27,6 +29,7 @@ import { Diagnostic } from './diagnostics-schemas.js';
 import { installErrorHandler } from './errors.js';
 import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, installHttpHardening, type HttpLimits } from './http-hardening.js';
 import { gatewayRoutes } from './gateways.js';
+import { DASHBOARD_ASSETS, dashboardRoutes, loadDashboardAssets } from './dashboard.js';
 import { gatewayProvisioningRoutes } from './gateway-provisioning.js';
 import { healthRoutes, type Readiness } from './health.js';
 import { installRequestTracing, requestIdOptions } from './request-tracing.js';
@@ -117,16 +120,20 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addSchema(Alert);
   app.addSchema(Rule);
   installErrorHandler(app);
-  installHttpHardening(app, options.httpLimits ?? DEFAULT_HTTP_LIMITS, DOCS_PAGE);
+  installHttpHardening(app, options.httpLimits ?? DEFAULT_HTTP_LIMITS, DOCS_PAGE, DASHBOARD_ASSETS);
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
   });
 
+  // The dashboard page at `/` (docs/dashboard.md); /api/... is untouched by it.
+  await app.register(dashboardRoutes(loadDashboardAssets()));
   await app.register(healthRoutes(options.store, options.metrics.registry, options.readiness ?? { checks: {} }));
   await app.register(
     async (api) => {
       await api.register(deviceRoutes(options.store));
       await api.register(deviceApprovalRoutes(options.store));
+      await api.register(trendRoutes(options.store));
+      await api.register(meRoutes);
       await api.register(gatewayRoutes(options.store));
       if (options.gatewaySessions) await api.register(gatewayProvisioningRoutes(options.store, options.gatewaySessions));
       await api.register(auditRoutes(options.store));

@@ -32,6 +32,7 @@ export const gatewayRoutes =
               lastSeen: iso(g.lastSeen),
               pendingDevices: discovery.get(g.id)?.pendingDevices ?? 0,
               unidentifiedPorts: discovery.get(g.id)?.unidentifiedPorts ?? 0,
+              outbox: g.outbox ? { ...g.outbox, at: iso(g.outbox.at) } : null,
               devices: devices.map((d) => ({
                 id: d.id,
                 device: d.device,

@@ -39,7 +39,17 @@ const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; fo
 const DOCS_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-export function installHttpHardening(app: FastifyInstance, limits: HttpLimits, docsPrefix: string): void {
+/**
+ * The dashboard (docs/dashboard.md): its own scripts only, no inline script or
+ * style element; fetch() to this origin only (the API and its event stream).
+ * style-src needs no 'unsafe-inline': uPlot sizes its elements through the
+ * CSSOM (element.style), which CSP does not restrict.
+ */
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/** `pagePrefix`: where the dashboard's files are served (the page itself is `/`). */
+export function installHttpHardening(app: FastifyInstance, limits: HttpLimits, docsPrefix: string, pagePrefix?: string): void {
   app.server.headersTimeout = limits.headersTimeoutMs;
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -48,7 +58,9 @@ export function installHttpHardening(app: FastifyInstance, limits: HttpLimits, d
     reply.header('cross-origin-opener-policy', 'same-origin');
     reply.header('cross-origin-resource-policy', 'same-origin');
     reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=()');
-    reply.header('content-security-policy', request.url.startsWith(docsPrefix) ? DOCS_CSP : API_CSP);
+    const path = request.url.split('?')[0] ?? '';
+    const page = pagePrefix !== undefined && (path === '/' || path.startsWith(`${pagePrefix}/`));
+    reply.header('content-security-policy', request.url.startsWith(docsPrefix) ? DOCS_CSP : page ? PAGE_CSP : API_CSP);
     // Responses may carry PHI or secrets (a new gateway's): no shared or browser cache keeps them.
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     reply.removeHeader('x-powered-by');

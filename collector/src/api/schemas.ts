@@ -133,6 +133,18 @@ export const Gateway = Type.Object({
   lastSeen: Iso,
   pendingDevices: Type.Integer({ description: 'devices on this gateway awaiting approval' }),
   unidentifiedPorts: Type.Integer({ description: 'ports in its latest report where nothing was identified (GET /gateways/{id}/ports)' }),
+  outbox: Type.Union(
+    [
+      Type.Object({
+        rows: Type.Integer({ description: 'messages waiting in the outbox' }),
+        bytes: Type.Integer({ description: 'payload bytes waiting' }),
+        oldestAgeSeconds: Type.Number({ description: 'age of the oldest waiting message when reported' }),
+        at: Iso,
+      }),
+      Type.Null(),
+    ],
+    { description: "the gateway's outbox backlog as its last online state reported it (every 30 s while connected); null if it never did" },
+  ),
   devices: Type.Array(
     Type.Object({
       id: Type.String(),

@@ -7,6 +7,7 @@ import type { GatewayCredentialStore } from './gateway-credential-store.js';
 import type { AlarmMessage, DataMessage, DeviceBirthMessage, DeviceStatusMessage, GapMessage, PortsMessage, ResultMessage, StateMessage } from '@medtel/shared';
 import type { PhiStore } from './phi-store.js';
 import type { ApprovalFields, ApprovalState, DiscoveryStore } from './discovery-store.js';
+import type { TrendStore } from './trend-store.js';
 
 /**
  * The collector's storage, narrow on purpose: ingest and the API depend on
@@ -154,6 +155,8 @@ export interface GatewayRecord {
   agentVersion: string | null;
   stateAt: number;
   lastSeen: number;
+  /** The outbox backlog as the gateway's last `online` state reported it (`at`: when); null if it never did. */
+  outbox: { rows: number; bytes: number; oldestAgeSeconds: number; at: number } | null;
 }
 
 export interface StoreCounts {
@@ -180,6 +183,8 @@ export interface Store {
   readonly gatewayCredentials: GatewayCredentialStore;
   /** Approval of devices the agents discovered, and each gateway's port report (./discovery-store.ts). */
   readonly discovery: DiscoveryStore;
+  /** Readings downsampled into time buckets for charts (./trend-store.ts). */
+  readonly trends: TrendStore;
   /** Persists a batch atomically: either every item is durable when it resolves, or it rejects. */
   apply(items: IngestItem[]): Promise<ApplyOutcome[]>;
   listDevices(query: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }>;

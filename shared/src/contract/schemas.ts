@@ -56,6 +56,16 @@ export const SealedEnvelope = Type.Object(
 
 const sent = { v: Version, seq: Seq, sentAt: EpochMs, traceparent: Type.Optional(TraceParent) };
 
+/** What the gateway's outbox held when it sent its state: the backlog still to reach the collector. */
+export const OutboxBacklog = Type.Object(
+  {
+    rows: Type.Integer({ minimum: 0, expected: 'messages waiting in the outbox' }),
+    bytes: Type.Integer({ minimum: 0, expected: 'payload bytes waiting in the outbox' }),
+    oldestAgeSeconds: Type.Number({ minimum: 0, expected: 'age of the oldest waiting message, seconds' }),
+  },
+  strict,
+);
+
 export const StateMessage = Type.Object(
   {
     v: Version,
@@ -63,6 +73,8 @@ export const StateMessage = Type.Object(
     state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
     agentVersion: Type.Optional(Text(32)),
     devices: Type.Optional(Type.Array(Id, { maxItems: 1024 })),
+    /** On `online`: sent at connect and re-sent periodically while connected (the agent's `stateEvery`). */
+    outbox: Type.Optional(OutboxBacklog),
   },
   strict,
 );
@@ -262,6 +274,7 @@ export type MetricDescriptor = Static<typeof MetricDescriptor>;
 export type Reading = Static<typeof Reading>;
 export type SealedEnvelope = Static<typeof SealedEnvelope>;
 export type StateMessage = Static<typeof StateMessage>;
+export type OutboxBacklog = Static<typeof OutboxBacklog>;
 export type DeviceBirthMessage = Static<typeof DeviceBirthMessage>;
 export type DeviceStatus = Static<typeof DeviceStatus>;
 export type DeviceStatusMessage = Static<typeof DeviceStatusMessage>;

@@ -47,11 +47,11 @@ export const OpcuaConnectionSchema = Type.Object(
       {
         mode: Type.Union(
           SECURITY_MODES.map((m) => Type.Literal(m)),
-          { default: 'None' },
+          { default: 'None', description: 'message security: None, Sign or SignAndEncrypt' },
         ),
         policy: Type.Union(
           SECURITY_POLICIES.map((p) => Type.Literal(p)),
-          { default: 'None' },
+          { default: 'None', description: 'security policy (algorithms); None only with mode None' },
         ),
       },
       { ...strict, default: {} },

@@ -6,6 +6,7 @@ import { DIAGNOSTICS_SCHEMA_SQL } from './diagnostics-schema.js';
 import { PHI_SCHEMA_SQL } from './phi-schema.js';
 import { GATEWAY_CREDENTIALS_SCHEMA_SQL } from './gateway-credentials-schema.js';
 import { DISCOVERY_SCHEMA_SQL } from './discovery-schema.js';
+import { GATEWAY_OUTBOX_SCHEMA_SQL } from './gateway-outbox-schema.js';
 
 /**
  * Versioned schema changes, applied in order at open; the applied version is
@@ -114,6 +115,7 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
   { version: 8, name: 'sealed PHI envelopes and pseudonymous subject spans', sql: PHI_SCHEMA_SQL },
   { version: 9, name: 'gateway credentials: provisioning and revocation', sql: GATEWAY_CREDENTIALS_SCHEMA_SQL },
   { version: 10, name: 'plug and play: approval of discovered devices, moves between gateways, port reports', sql: DISCOVERY_SCHEMA_SQL },
+  { version: 11, name: "gateways' outbox backlog from their state messages", sql: GATEWAY_OUTBOX_SCHEMA_SQL },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -28,6 +28,7 @@ import { SqliteDiscovery, toApprovalFields } from './discovery.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
 import { TelemetryTables } from './telemetry.js';
+import { SqliteTrends } from './trends.js';
 import { selectPage, where } from './paged.js';
 
 /** Quarantined payloads are kept up to this size (enough to diagnose, bounded on disk). */
@@ -52,6 +53,7 @@ export class SqliteStore implements Store {
   readonly phi: SqlitePhiStore;
   readonly gatewayCredentials: SqliteGatewayCredentials;
   readonly discovery: SqliteDiscovery;
+  readonly trends: SqliteTrends;
   private readonly touched = new Map<string, { gateway: string; site: string; device: string; at: number }>();
 
   /** `calendar`: the site's time zone and on-time tolerances for HTM schedules. */
@@ -70,6 +72,7 @@ export class SqliteStore implements Store {
     this.phi = new SqlitePhiStore(this.db, this.audit);
     this.gatewayCredentials = new SqliteGatewayCredentials(this.db, this.audit);
     this.discovery = new SqliteDiscovery(this.db, this.audit, (id) => this.deviceById(id));
+    this.trends = new SqliteTrends(this.db);
   }
 
   private prepare() {
@@ -95,10 +98,16 @@ export class SqliteStore implements Store {
       gap: db.prepare('INSERT INTO gaps (device_id, from_t, to_t, count, kind, reason, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       result: db.prepare('INSERT OR REPLACE INTO results (request_id, gateway, ok, result, error, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
       gateway: db.prepare(
-        `INSERT INTO gateways (id, site, state, agent_version, state_at, last_seen) VALUES (@id, @site, @state, @agentVersion, @at, @receivedAt)
+        `INSERT INTO gateways (id, site, state, agent_version, state_at, last_seen, outbox_rows, outbox_bytes, outbox_oldest_age_s, outbox_at)
+         VALUES (@id, @site, @state, @agentVersion, @at, @receivedAt, @outboxRows, @outboxBytes, @outboxOldestAgeS, @outboxAt)
          ON CONFLICT (id) DO UPDATE SET site = excluded.site, state = excluded.state,
-           agent_version = coalesce(excluded.agent_version, agent_version), state_at = excluded.state_at, last_seen = excluded.last_seen
-         WHERE excluded.state_at >= gateways.state_at`,
+           agent_version = coalesce(excluded.agent_version, agent_version),
+           -- The agent re-sends "online" periodically (with its backlog): state_at stays when the state began.
+           state_at = CASE WHEN excluded.state = gateways.state THEN gateways.state_at ELSE excluded.state_at END,
+           last_seen = excluded.last_seen,
+           outbox_rows = coalesce(excluded.outbox_rows, outbox_rows), outbox_bytes = coalesce(excluded.outbox_bytes, outbox_bytes),
+           outbox_oldest_age_s = coalesce(excluded.outbox_oldest_age_s, outbox_oldest_age_s), outbox_at = coalesce(excluded.outbox_at, outbox_at)
+         WHERE excluded.state_at >= gateways.last_seen`,
       ),
       statusHistory: db.prepare('INSERT INTO device_status_history (device_id, t, status) VALUES (?, ?, ?)'),
       quarantine: db.prepare('INSERT INTO quarantine (gateway, topic, reason, payload, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -140,6 +149,10 @@ export class SqliteStore implements Store {
         agentVersion: m.agentVersion ?? null,
         at: item.receivedAt,
         receivedAt: item.receivedAt,
+        outboxRows: m.outbox?.rows ?? null,
+        outboxBytes: m.outbox?.bytes ?? null,
+        outboxOldestAgeS: m.outbox?.oldestAgeSeconds ?? null,
+        outboxAt: m.outbox ? item.receivedAt : null,
       });
       return 'stored';
     }
@@ -322,6 +335,10 @@ export class SqliteStore implements Store {
       agentVersion: r.agent_version as string | null,
       stateAt: r.state_at as number,
       lastSeen: r.last_seen as number,
+      outbox:
+        r.outbox_at === null || r.outbox_at === undefined
+          ? null
+          : { rows: r.outbox_rows as number, bytes: r.outbox_bytes as number, oldestAgeSeconds: r.outbox_oldest_age_s as number, at: r.outbox_at as number },
     }));
   }
 
