@@ -8,6 +8,9 @@ import { TokenVerifier, loadOrCreateSigningKey } from './auth/index.js';
 import { startBroker, type BrokerHandle } from './broker/broker.js';
 import { brokerLimits, httpLimits, siteCalendar, type CollectorConfig } from './config.js';
 import { DiagnosticsService } from './diagnostics/service.js';
+import type { RedisGatewayPresence } from './cluster/gateway-presence.js';
+import { redisSettings } from './cluster/redis-config.js';
+import { Replica } from './cluster/replica.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { PhiOpener } from './phi/opener.js';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.js';
@@ -30,6 +33,8 @@ export interface RunningCollector {
   /** MQTT over TLS port (0 when TLS is off). */
   mqttsPort: number;
   httpUrl: string;
+  /** Set when the config has `redis:` (docs/replicas.md). */
+  replica: Replica | undefined;
   stop(): Promise<void>;
 }
 
@@ -43,11 +48,15 @@ export async function startCollector(config: CollectorConfig, options: { logger?
   const metrics = createCollectorMetrics();
   const store = new SqliteStore(config.store.path, { calendar: siteCalendar(config) });
   const ingestor = new Ingestor(store, metrics, logger);
+  // With `redis:` this collector is one of several replicas; without, nothing below changes.
+  const replica = config.redis ? new Replica(redisSettings(config.redis, '.'), metrics, logger) : undefined;
+  let presence: RedisGatewayPresence | undefined;
   metrics.countAwaitingApprovalWith(() => store.discovery.pendingCount());
   const alerting = new Alerting(store, metrics, logger, {
     holdOffMs: parseDuration(config.alerts.holdOff),
     connectivityGraceMs: parseDuration(config.alerts.connectivityGrace),
     tickMs: parseDuration(config.alerts.evaluateEvery),
+    shared: replica !== undefined,
   });
   let broker: BrokerHandle | undefined;
   let api: FastifyInstance | undefined;
@@ -66,7 +75,20 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     // Open alerts, rules and the registry are loaded before any gateway can publish.
     await alerting.start();
     ingestor.onStored(alerting.onStored);
-    calibrationAlerts = new CalibrationOverdueAlerts(store, alerting.service, logger, parseDuration(config.alerts.calibrationCheckEvery));
+    if (replica) {
+      replica.redis.startHealth();
+      await replica.feed.start({ onAlertChange: (l) => alerting.service.onChange(l), onStored: (l) => ingestor.onStored(l) });
+      presence = await replica.startPresence((gateway) => broker?.isGatewayConnected(gateway) ?? false);
+    }
+    const calibrationLease = replica ? await replica.lease('calibration-overdue') : undefined;
+    calibrationAlerts = new CalibrationOverdueAlerts(
+      store,
+      alerting.service,
+      logger,
+      parseDuration(config.alerts.calibrationCheckEvery),
+      Date.now,
+      calibrationLease,
+    );
     await calibrationAlerts.start();
     // The config's gateways list seeds the store; from then on the store (CLI, API) is authoritative.
     const seeded = await store.gatewayCredentials.seed(config.gateways);
@@ -91,10 +113,27 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       ingestor,
       metrics,
       logger,
+      ...(replica
+        ? {
+            shared: replica.brokerShared(),
+            onPresence: (gateway: string, up: boolean) => {
+              if (!up) return presence?.disconnected(gateway);
+              presence?.connected(gateway);
+              // Its alerts may have been raised on the replica that held it before.
+              void alerting.service.adoptGateway(gateway);
+            },
+          }
+        : {}),
     });
     const listeners = broker.servers;
+    const brokerHandle = broker;
     // Before the API serves: overdue requests from before a restart are timed out first.
-    diagnostics = new DiagnosticsService({ store, broker, ingestor, logger, defaultTimeoutMs, maxTimeoutMs });
+    const commandRoute = {
+      aedes: broker.aedes,
+      // A gateway on another replica counts: the command reaches it through the shared emitter.
+      isGatewayConnected: (gateway: string) => (presence ? presence.isConnected(gateway) : brokerHandle.isGatewayConnected(gateway)),
+    };
+    diagnostics = new DiagnosticsService({ store, broker: commandRoute, ingestor, logger, defaultTimeoutMs, maxTimeoutMs });
     await diagnostics.start();
     // Refused at start (mode, format) rather than at the first open. Open-only: nothing is sealed here.
     const keyring = config.phi.keyring ? Keyring.load(config.phi.keyring, { countUsage: false }) : undefined;
@@ -113,6 +152,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       alerting: {
         alerting,
         onStored: (listener) => ingestor.onStored(listener),
+        ...(replica ? { feed: replica.feed } : {}),
         stream: { heartbeatMs: parseDuration(config.stream.heartbeat), maxBufferedBytes: parseSize(config.stream.maxBuffered) },
       },
       readiness: {
@@ -124,6 +164,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
           ingest: async () => {
             if (ingestor.commitError) throw new Error(`store commits failing: ${ingestor.commitError}`);
           },
+          ...(replica ? { redis: () => replica.redis.ping() } : {}),
         },
       },
     });
@@ -135,6 +176,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
         http: httpUrl,
         store: config.store.path,
         gateways: config.gateways.length,
+        replica: replica?.id,
       },
       'collector started',
     );
@@ -154,10 +196,12 @@ export async function startCollector(config: CollectorConfig, options: { logger?
       mqttPort: b.port,
       mqttsPort: b.tlsPort,
       httpUrl,
+      replica,
       stop: async () => {
         d.stop();
         await b.close();
         await ingestor.flushed();
+        await replica?.close();
         await a.close();
         await c.stop();
         await alerting.stop();
@@ -171,6 +215,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     await api?.close().catch(() => undefined);
     await calibrationAlerts?.stop();
     await alerting.stop();
+    await replica?.close().catch(() => undefined);
     await store.close();
     throw err;
   }

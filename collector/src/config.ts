@@ -6,6 +6,7 @@ import type { BrokerLimits } from './broker/broker.js';
 import { isTimeZone } from './htm/calendar.js';
 import { DEFAULT_TOLERANCES, type SiteCalendar } from './htm/pm-schedule.js';
 import { MqttLimitsSchema } from './broker/limits-config.js';
+import { RedisConfigSchema } from './cluster/redis-config.js';
 import { SECRET_HASH_PATTERN } from './secrets.js';
 
 /**
@@ -215,6 +216,7 @@ export const CollectorConfigSchema = Type.Object(
       { ...strict, default: {}, description: 'opening sealed patient data through the API (docs/phi.md); without a keyring the collector cannot open any' },
     ),
     log: Type.Object({ level: LogLevel }, { ...strict, default: {}, description: 'logging' }),
+    redis: Type.Optional(RedisConfigSchema),
   },
   { ...strict, description: 'collector.yaml' },
 );
@@ -236,6 +238,7 @@ export function loadCollectorConfig(file?: string): CollectorConfig {
     tls.keyFile = resolve(base, tls.keyFile);
     if (tls.caFile) tls.caFile = resolve(base, tls.caFile);
   }
+  if (typeof config.redis === 'object' && config.redis.passwordFile) config.redis.passwordFile = resolve(base, config.redis.passwordFile);
   checkGateways(config.gateways, file);
   return config;
 }

@@ -113,6 +113,26 @@ export function createCollectorMetrics(registry: Registry = createMetricsRegistr
       labelNames: ['type'],
       registers,
     }),
+    // Replicas sharing Redis (docs/replicas.md); never set on a single collector.
+    redisPingSeconds: new Histogram({
+      name: 'medtel_redis_ping_seconds',
+      help: 'Round trip of a PING to Redis, every 2 s (replicas only)',
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    redisUp: new Gauge({ name: 'medtel_redis_up', help: '1 while the last PING to Redis was answered (replicas only)', registers }),
+    leaseHeld: new Gauge({
+      name: 'medtel_lease_held',
+      help: 'Work that runs on one replica at a time: 1 on the replica holding its lease (always 1 on a single collector)',
+      labelNames: ['lease'],
+      registers,
+    }),
+    liveEvents: new Counter({
+      name: 'medtel_live_events_total',
+      help: 'Live-stream events exchanged with the other replicas through Redis, by direction (published, received) and type',
+      labelNames: ['direction', 'type'],
+      registers,
+    }),
   };
 }
 

@@ -60,6 +60,8 @@ export class AlertService {
       now?: () => number;
       onRaised?: (source: AlertSource) => void;
       onResolved?: (source: AlertSource, by: 'system' | 'person') => void;
+      /** Several replicas share the store: check it before inserting a key not open here. */
+      shared?: boolean;
     },
   ) {}
 
@@ -70,6 +72,30 @@ export class AlertService {
   /** Loads the open alerts (after a restart they continue, not duplicate). */
   async start(): Promise<void> {
     for (const a of await this.store.openAlerts()) this.open.set(a.key, a);
+  }
+
+  /**
+   * Replicas (docs/replicas.md): a gateway just connected here, possibly after
+   * another replica held it and raised or resolved its alerts. Its open alerts
+   * are re-read from the store before any of its messages is evaluated (this
+   * joins the same chain as every raise and clear), so they continue rather
+   * than duplicate.
+   */
+  adoptGateway(gateway: string): Promise<void> {
+    return this.serial(async () => {
+      const current = (await this.store.openAlerts()).filter((a) => a.gateway === gateway);
+      for (const [key, a] of this.open) if (a.gateway === gateway) this.open.delete(key);
+      for (const a of current) this.open.set(a.key, a);
+    });
+  }
+
+  /** Replicas: re-reads the open alerts whose key starts with `prefix` (a job taken over from another replica). */
+  refreshWhere(prefix: string): Promise<void> {
+    return this.serial(async () => {
+      const current = (await this.store.openAlerts()).filter((a) => a.key.startsWith(prefix));
+      for (const key of [...this.open.keys()]) if (key.startsWith(prefix)) this.open.delete(key);
+      for (const a of current) this.open.set(a.key, a);
+    });
   }
 
   /** New, changed and resolved alerts, after they are stored. */
@@ -95,7 +121,7 @@ export class AlertService {
 
   raise(input: RaiseInput): Promise<AlertRecord> {
     return this.serial(async () => {
-      const existing = this.open.get(input.key);
+      const existing = this.open.get(input.key) ?? (await this.openElsewhere(input.key));
       if (!existing) {
         const alert = await this.store.insertAlert({
           key: input.key,
@@ -230,6 +256,18 @@ export class AlertService {
       }
       return outcome;
     });
+  }
+
+  /**
+   * Only with replicas: another replica may have raised this key since we read
+   * the open alerts (the store keeps one open alert per key). Costs one read
+   * per first raise of a key here, never on a single collector.
+   */
+  private async openElsewhere(key: string): Promise<AlertRecord | undefined> {
+    if (!this.options.shared) return undefined;
+    const found = (await this.store.openAlerts()).find((a) => a.key === key);
+    if (found) this.open.set(key, found);
+    return found;
   }
 
   private async resolveBySystem(alert: AlertRecord, at: number, note: string): Promise<void> {

@@ -15,6 +15,8 @@ export interface AlertingOptions {
   /** How often time-based conditions are checked. */
   tickMs: number;
   now?: () => number;
+  /** Several replicas share the store (docs/replicas.md). */
+  shared?: boolean;
 }
 
 /**
@@ -43,6 +45,7 @@ export class Alerting {
       now: this.now,
       onRaised: (source) => metrics.alertsRaised.inc({ source }),
       onResolved: (source, by) => metrics.alertsResolved.inc({ source, by }),
+      shared: options.shared ?? false,
     });
     this.engine = new RuleEngine(this.service, this.devices, options.holdOffMs);
     this.sources = new DeviceSources(this.service, options.connectivityGraceMs);

@@ -1,4 +1,5 @@
 import type { Logger } from '@medtel/shared';
+import type { Lease } from '../cluster/lease.js';
 import type { Store } from '../store/store.js';
 import type { AlertService } from './alert-service.js';
 import { Scheduler } from './scheduler.js';
@@ -26,6 +27,8 @@ export class CalibrationOverdueAlerts {
     private readonly logger: Logger,
     everyMs: number,
     private readonly now: () => number = Date.now,
+    /** Replicas: only the holder checks (docs/replicas.md); a single collector always holds it. */
+    private readonly lease?: Lease,
   ) {
     this.scheduler = new Scheduler(() => void this.check(), everyMs, now);
   }
@@ -50,7 +53,10 @@ export class CalibrationOverdueAlerts {
   }
 
   private async sync(): Promise<void> {
+    if (this.lease && !this.lease.held()) return;
     try {
+      // The previous holder may have raised or resolved some since we last looked.
+      if (this.lease) await this.alerts.refreshWhere(`ext:${CALIBRATION_OVERDUE}:`);
       const overdue = await this.store.htm.calibrationsOverdue(this.now());
       const active = await Promise.all(
         overdue.map(async ({ deviceId, dueAt }) => {

@@ -16,6 +16,7 @@ import { kpiRoutes } from './kpis.js';
 import { pmScheduleRoutes } from './pm-schedules.js';
 import { workOrderRoutes } from './work-orders.js';
 import { streamRoutes } from './stream.js';
+import { LocalLiveFeed, type LiveFeed } from '../cluster/live-feed.js';
 import type { Store } from '../store/store.js';
 import type { DiagnosticsService } from '../diagnostics/service.js';
 import { deviceRoutes } from './devices.js';
@@ -58,6 +59,8 @@ export interface ApiOptions {
     alerting: Alerting;
     /** Ingestor.onStored, for live readings. */
     onStored: (listener: (items: IngestItem[]) => void) => () => void;
+    /** Replicas: every replica's alerts and readings (docs/replicas.md); default this collector's own. */
+    feed?: LiveFeed;
     stream: { heartbeatMs: number; maxBufferedBytes: number };
   };
 }
@@ -155,7 +158,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           );
         await api.register(alertRoutes(store.alerts, live.alerting.service, approvals));
         await api.register(alertRuleRoutes(options.store.alerts, () => live.alerting.rulesChanged()));
-        await api.register(streamRoutes({ alerts: live.alerting.service, onStored: live.onStored, metrics: options.metrics, ...live.stream }));
+        const feed = live.feed ?? new LocalLiveFeed({ onAlertChange: (l) => live.alerting.service.onChange(l), onStored: live.onStored });
+        await api.register(streamRoutes({ feed, metrics: options.metrics, ...live.stream }));
       }
       api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
     },

@@ -1,18 +1,16 @@
 import type { ServerResponse } from 'node:http';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { deviceKey } from '@medtel/shared';
-import type { AlertChange, AlertService } from '../alerts/alert-service.js';
+import type { AlertChange } from '../alerts/alert-service.js';
+import type { LiveFeed } from '../cluster/live-feed.js';
 import type { CollectorMetrics } from '../metrics.js';
-import type { IngestItem } from '../store/store.js';
 import { alertView } from './alert-schemas.js';
 import { badParameter } from './errors.js';
 import { ErrorBody } from './schemas.js';
 
 export interface StreamOptions {
-  alerts: AlertService;
-  /** Ingestor.onStored: readings reach the stream only once they are durable. */
-  onStored: (listener: (items: IngestItem[]) => void) => () => void;
+  /** Alert changes and durable readings: this collector's, or every replica's (docs/replicas.md). */
+  feed: LiveFeed;
   metrics: CollectorMetrics;
   heartbeatMs: number;
   /**
@@ -120,22 +118,17 @@ export const streamRoutes =
         const unsubscribe: Array<() => void> = [];
         if (types.has('alerts')) {
           unsubscribe.push(
-            options.alerts.onChange((change: AlertChange) => {
+            options.feed.onAlert((change: AlertChange) => {
               if (wanted(change.alert.deviceId)) client.send('alert', { change: change.kind, alert: alertView(change.alert) });
             }),
           );
         }
         if (types.has('readings')) {
           unsubscribe.push(
-            options.onStored((items) => {
-              for (const item of items) {
-                if (item.kind !== 'data') continue;
-                const device = item.registryId ?? deviceKey(item.gateway, item.message.device);
+            options.feed.onReadings((batch) => {
+              for (const { device, readings } of batch) {
                 if (!wanted(device)) continue;
-                client.send('readings', {
-                  device,
-                  readings: item.message.readings.map((r) => ({ ...r, t: new Date(r.t).toISOString() })),
-                });
+                client.send('readings', { device, readings: readings.map((r) => ({ ...r, t: new Date(r.t).toISOString() })) });
               }
             }),
           );

@@ -59,6 +59,14 @@ export async function startBroker(options: {
   ingestor: Ingestor;
   metrics: CollectorMetrics;
   logger: Logger;
+  /**
+   * Replicas only (docs/replicas.md): the shared emitter and session store
+   * (mqemitter-redis, aedes-persistence-redis), this replica's broker id, and
+   * how often it tells the others it is alive.
+   */
+  shared?: { id: string; mq: unknown; persistence: unknown; heartbeatIntervalMs: number };
+  /** A gateway's first connection here opened (true) or its last one closed (false). */
+  onPresence?: (gateway: string, connected: boolean) => void;
 }): Promise<BrokerHandle> {
   const { metrics, logger, limits } = options;
   if (!options.plain && !options.tls)
@@ -73,7 +81,11 @@ export async function startBroker(options: {
   const deviceCap = new DeviceCap(limits.devicesPerGateway, options.knownDevices);
   const authorizePublish = createAuthorizePublish(sessions, options.ingestor, metrics, logger, deviceCap);
   const limiters = new WeakMap<Client, PublishRateLimiter>();
+  const shared = options.shared
+    ? { id: options.shared.id, mq: options.shared.mq, persistence: options.shared.persistence, heartbeatInterval: options.shared.heartbeatIntervalMs }
+    : {};
   const aedes = await Aedes.createBroker({
+    ...shared,
     connectTimeout: limits.connectTimeoutMs,
     authenticate: createAuthenticate(
       { lookup: options.lookupGateway, connections: (id) => connected.get(id)?.size ?? 0, maxConnectionsPerGateway: limits.maxConnectionsPerGateway },
@@ -102,6 +114,7 @@ export async function startBroker(options: {
       const set = connected.get(id) ?? new Set();
       set.add(client);
       connected.set(id, set);
+      if (set.size === 1) options.onPresence?.(id, true);
     }
     metrics.clients.inc();
     logger.info({ clientId: client.id, gateway: id }, 'gateway connected');
@@ -111,7 +124,10 @@ export async function startBroker(options: {
     const set = id ? connected.get(id) : undefined;
     if (id && set) {
       set.delete(client);
-      if (set.size === 0) connected.delete(id);
+      if (set.size === 0) {
+        connected.delete(id);
+        options.onPresence?.(id, false);
+      }
     }
     metrics.clients.dec();
     logger.info({ clientId: client.id, gateway: id }, 'gateway disconnected');

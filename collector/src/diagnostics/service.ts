@@ -18,7 +18,8 @@ export class DiagnosticsError extends Error {
 
 export interface DiagnosticsServiceOptions {
   store: Store;
-  broker: { aedes: Aedes; isGatewayConnected(gateway: string): boolean };
+  /** With replicas, connected to any of them (cluster/gateway-presence.ts); the command crosses over the shared emitter. */
+  broker: { aedes: Aedes; isGatewayConnected(gateway: string): boolean | Promise<boolean> };
   ingestor: Ingestor;
   logger: Logger;
   /** When a request names no timeout (collector config `diagnostics.timeout`). */
@@ -115,7 +116,7 @@ export class DiagnosticsService {
     }
     const requestId = randomUUID();
     const requestedAt = Date.now();
-    const online = broker.isGatewayConnected(device.gateway);
+    const online = await broker.isGatewayConnected(device.gateway);
     const record = await store.diagnostics.create(
       {
         requestId,
