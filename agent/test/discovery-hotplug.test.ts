@@ -1,12 +1,10 @@
-import { createServer, type Server } from 'node:net';
 import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
-import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startVentilatorSimulator, startXraySimulator } from '@medtel/simulators';
 import { Agent, loadAgentConfig } from '../dist/index.js';
-import { freePort, startCli, tempDir, waitFor } from '../../test/helpers.js';
+import { startRecordingBroker } from './recording-broker.js';
+import { startCli, tempDir, waitFor } from '../../test/helpers.js';
 
 /**
  * Plug-and-play end to end on the agent side: a plain in-process Aedes broker
@@ -17,25 +15,6 @@ const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
-
-async function broker(): Promise<{
-  url: string;
-  messages: Array<{ topic: string; body: Record<string, unknown> }>;
-  latest(topic: string): Record<string, unknown> | undefined;
-}> {
-  const aedes = await Aedes.createBroker();
-  const server: Server = createServer(aedes.handle);
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-  cleanup.push(() => new Promise<void>((r) => aedes.close(() => server.close(() => r()))));
-  const url = `mqtt://127.0.0.1:${port}`;
-  const messages: Array<{ topic: string; body: Record<string, unknown> }> = [];
-  const client = await mqtt.connectAsync(url, { clientId: 'test-watcher' });
-  cleanup.push(() => client.endAsync(true));
-  client.on('message', (topic, payload) => messages.push({ topic, body: JSON.parse(payload.toString()) }));
-  await client.subscribeAsync('medtel/v1/#', { qos: 1 });
-  return { url, messages, latest: (topic) => messages.filter((m) => m.topic === topic).at(-1)?.body };
-}
 
 function writeConfig(dir: string, url: string, watchDir: string, extra = '', serialExtra = ''): string {
   const file = join(dir, 'agent.yaml');
@@ -61,7 +40,7 @@ describe('plug-and-play in the running agent', () => {
     cleanup.push(() => tmp.remove());
     const watchDir = join(tmp.path, 'by-id');
     mkdirSync(watchDir);
-    const b = await broker();
+    const b = await startRecordingBroker(cleanup);
     const file = writeConfig(tmp.path, b.url, watchDir);
     const agent = new Agent({ config: loadAgentConfig(file), configFile: file });
     await agent.start();
@@ -108,7 +87,7 @@ describe('plug-and-play in the running agent', () => {
     cleanup.push(() => tmp.remove());
     const watchDir = join(tmp.path, 'by-id');
     mkdirSync(watchDir);
-    const b = await broker();
+    const b = await startRecordingBroker(cleanup);
     const xrayLink = join(watchDir, 'usb-xray-line');
     const sim = await startXraySimulator({ units: [{ unitId: 1, serial: 'XR-1' }], seed: 1, link: { pty: xrayLink } });
     cleanup.push(() => sim.close());

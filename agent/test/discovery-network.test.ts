@@ -1,13 +1,12 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
-import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPumpSimulator } from '@medtel/simulators';
 import { startCtSimulator, startMriSimulator } from '@medtel/simulators/opcua';
 import { Agent, loadAgentConfig } from '../dist/index.js';
 import { trustServer } from '../dist/drivers/opcua/trust.js';
+import { startRecordingBroker } from './recording-broker.js';
 import { freePort, tempDir, waitFor } from '../../test/helpers.js';
 
 /**
@@ -19,22 +18,6 @@ const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
-
-type Msg = { topic: string; body: Record<string, unknown> };
-async function broker(): Promise<{ url: string; messages: Msg[]; latest(topic: string): Record<string, unknown> | undefined }> {
-  const aedes = await Aedes.createBroker();
-  const server: Server = createServer(aedes.handle);
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-  cleanup.push(() => new Promise<void>((r) => aedes.close(() => server.close(() => r()))));
-  const url = `mqtt://127.0.0.1:${port}`;
-  const messages: Msg[] = [];
-  const client = await mqtt.connectAsync(url, { clientId: 'test-watcher' });
-  cleanup.push(() => client.endAsync(true));
-  client.on('message', (topic, payload) => messages.push({ topic, body: JSON.parse(payload.toString()) }));
-  await client.subscribeAsync('medtel/v1/#', { qos: 1 });
-  return { url, messages, latest: (topic) => messages.filter((m) => m.topic === topic).at(-1)?.body };
-}
 
 async function startAgent(dir: string, url: string, discovery: string): Promise<Agent> {
   const file = join(dir, 'agent.yaml');
@@ -113,7 +96,7 @@ describe('plug-and-play for listed network devices', () => {
     const pumpB = await startPumpSimulator({ port: await freePort(), unitId: 3, serial: 'LVP-B3', seed: 2 });
     cleanup.push(() => pumpB.close());
     const gw = await modbusGateway({ 1: pumpA.port, 3: pumpB.port });
-    const b = await broker();
+    const b = await startRecordingBroker(cleanup);
     const host = `tcp://127.0.0.1:${gw.port}`;
     await startAgent(tmp.path, b.url, `  modbusTcp: [{ host: "${host}", unitIds: "1-4" }]`);
 
@@ -148,7 +131,7 @@ describe('plug-and-play for listed network devices', () => {
     cleanup.push(() => mri.close());
     const ct = await startCtSimulator({ port: await freePort(), pkiDir: join(tmp.path, 'ct-pki'), serial: 'CT-88', seed: 2 });
     cleanup.push(() => ct.close());
-    const b = await broker();
+    const b = await startRecordingBroker(cleanup);
     await startAgent(tmp.path, b.url, `  opcua: { endpoints: ["${mri.endpoint}"], discoveryUrls: ["${ct.endpoint}"] }`);
 
     const mriBirth = await waitFor('MRI born', () => b.latest(`${root}/dev/mt-mr-15-MR-77/birth`), 60_000);
@@ -172,7 +155,7 @@ describe('plug-and-play for listed network devices', () => {
     cleanup.push(() => tmp.remove());
     const mri = await startMriSimulator({ port: await freePort(), pkiDir: join(tmp.path, 'mri-pki'), serial: 'MR-SEC', seed: 3 });
     cleanup.push(() => mri.close());
-    const b = await broker();
+    const b = await startRecordingBroker(cleanup);
     await startAgent(
       tmp.path,
       b.url,

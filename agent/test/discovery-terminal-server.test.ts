@@ -1,11 +1,9 @@
-import { createServer, type Server } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
-import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPumpSimulator, startVentilatorSimulator } from '@medtel/simulators';
 import { Agent, loadAgentConfig } from '../dist/index.js';
+import { startRecordingBroker } from './recording-broker.js';
 import { freePort, startCli, tempDir, waitFor } from '../../test/helpers.js';
 
 /**
@@ -18,22 +16,6 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-type Msg = { topic: string; body: Record<string, unknown> };
-async function broker(): Promise<{ url: string; messages: Msg[]; latest(topic: string): Record<string, unknown> | undefined }> {
-  const aedes = await Aedes.createBroker();
-  const server: Server = createServer(aedes.handle);
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-  cleanup.push(() => new Promise<void>((r) => aedes.close(() => server.close(() => r()))));
-  const url = `mqtt://127.0.0.1:${port}`;
-  const messages: Msg[] = [];
-  const client = await mqtt.connectAsync(url, { clientId: 'test-watcher' });
-  cleanup.push(() => client.endAsync(true));
-  client.on('message', (topic, payload) => messages.push({ topic, body: JSON.parse(payload.toString()) }));
-  await client.subscribeAsync('medtel/v1/#', { qos: 1 });
-  return { url, messages, latest: (topic) => messages.filter((m) => m.topic === topic).at(-1)?.body };
-}
-
 const root = 'medtel/v1/s1/gw1';
 type Ports = { ports: Array<{ port: string; state: string; device?: string }> };
 
@@ -41,7 +23,7 @@ describe('terminal-server ports, re-probing and devices list', () => {
   it('a ventilator switched on behind a listed terminal-server port after the agent started is found by the re-probe; devices list shows it beside a configured device', async () => {
     const tmp = tempDir('medtel-ts-');
     cleanup.push(() => tmp.remove());
-    const b = await broker();
+    const b = await startRecordingBroker(cleanup);
     const tsPort = await freePort();
     const pump = await startPumpSimulator({ port: await freePort(), serial: 'LVP-CFG', seed: 1 });
     cleanup.push(() => pump.close());
