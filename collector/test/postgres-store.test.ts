@@ -4,6 +4,8 @@ import { postgresAvailable, startTestPostgres, type TestPostgres } from '../../t
 import { discoveryContract } from './discovery-contract.js';
 import { gatewayCredentialContract } from './gateway-credential-contract.js';
 import { storeContract } from './store-contract.js';
+import { startTestCollector } from './collector-fixture.js';
+import { waitFor } from '../../test/helpers.js';
 
 /**
  * The Store contract suites, run against a real PostgreSQL 15 (a throw-away
@@ -131,3 +133,37 @@ function data(gateway: string, device: string, seq: number, readings: Array<{ t:
     },
   };
 }
+
+describe.skipIf(!postgresAvailable())('collector on PostgreSQL', () => {
+  it('is not ready while PostgreSQL is down and recovers by itself; pool metrics are exported', async () => {
+    // Its own cluster: this test stops it.
+    const own = await startTestPostgres();
+    const url = await own.database();
+    const collector = await startTestCollector({
+      configure: (c) => {
+        c.store.url = url;
+        c.store.poolSize = 3;
+      },
+    });
+    const readyz = async () => (await collector.api.inject({ method: 'GET', url: '/readyz' })).statusCode;
+    try {
+      expect(await readyz()).toBe(200);
+      expect(collector.log()).toContain(`postgres://postgres@127.0.0.1:${own.port}/`);
+      const metrics = (await collector.api.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/^medtel_store_pool_connections\{[^}]*\} [1-3]$/m);
+      expect(metrics).toMatch(/^medtel_store_pool_waiting_requests\{[^}]*\} \d+$/m);
+      own.stop();
+      await waitFor('readyz 503 with PostgreSQL down', async () => ((await readyz()) === 503 ? true : undefined), 30_000, 200);
+      own.start();
+      await waitFor('readyz 200 once PostgreSQL is back', async () => ((await readyz()) === 200 ? true : undefined), 30_000, 200);
+      // And it stores again: the API reads through the pool's new connections.
+      expect(
+        (await collector.api.inject({ method: 'GET', url: '/api/v1/devices', headers: { authorization: `Bearer ${await collector.token('viewer')}` } }))
+          .statusCode,
+      ).toBe(200);
+    } finally {
+      await collector.close();
+      own.remove();
+    }
+  }, 90_000);
+});

@@ -39,6 +39,8 @@ export function createPool(o: PgOptions): pg.Pool {
   });
   // An idle client losing its connection (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // A client in use when the server goes away emits 'error' too (its query also rejects, which is what callers see).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
