@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgStore, type IngestItem } from '../dist/index.js';
 import { postgresAvailable, startTestPostgres, type TestPostgres } from '../../test/postgres-server.js';
@@ -5,7 +10,9 @@ import { discoveryContract } from './discovery-contract.js';
 import { gatewayCredentialContract } from './gateway-credential-contract.js';
 import { storeContract } from './store-contract.js';
 import { startTestCollector } from './collector-fixture.js';
-import { waitFor } from '../../test/helpers.js';
+import { ROOT, tempDir, waitFor } from '../../test/helpers.js';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * The Store contract suites, run against a real PostgreSQL 15 (a throw-away
@@ -166,4 +173,26 @@ describe.skipIf(!postgresAvailable())('collector on PostgreSQL', () => {
       own.remove();
     }
   }, 90_000);
+});
+
+describe.skipIf(!postgresAvailable())('medtel-collector migrate', () => {
+  it('migrates PostgreSQL from the short config form; two at once do not race', async () => {
+    const url = await server.database();
+    const dir = tempDir();
+    try {
+      const file = join(dir.path, 'collector.yaml');
+      writeFileSync(file, `store: ${url}\n`);
+      const migrate = () => execFileAsync(process.execPath, [join(ROOT, 'collector/dist/cli.js'), 'migrate', '-c', file]);
+      const [a, b] = await Promise.all([migrate(), migrate()]);
+      expect(a.stdout).toContain('store migrated: postgres://');
+      expect(b.stdout).toContain('store migrated');
+      const client = new pg.Client(url);
+      await client.connect();
+      const rows = (await client.query('SELECT version FROM schema_migrations')).rows;
+      await client.end();
+      expect(rows).toEqual([{ version: 1 }]);
+    } finally {
+      dir.remove();
+    }
+  });
 });
