@@ -1,11 +1,12 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../collector/dist/index.js';
 import { issueToken, loadOrCreateSigningKey } from '../collector/dist/auth/index.js';
 import { ROOT, freePort, startCli, tempDir, waitFor, type Proc } from './helpers.js';
-import { haveRedis, startRedis, type TestRedis } from './redis-server.js';
+import { startTestPostgres, type TestPostgres } from './postgres-server.js';
+import { startRedis, type TestRedis } from './redis-server.js';
 
 /**
  * Two collector replicas as real processes + Redis + PostgreSQL on loopback,
@@ -14,11 +15,8 @@ import { haveRedis, startRedis, type TestRedis } from './redis-server.js';
  * stored exactly once, an alert is raised once, and the audit chain verifies
  * after concurrent API writes on both replicas.
  *
- * Needs the PostgreSQL store (issue #13 part A: `store: postgres://…` and
- * test/postgres-server.ts); skipped until both are in the tree.
+ * Needs redis-server and PostgreSQL 15's server binaries (.ci/run installs both).
  */
-const PG_HELPER = join(ROOT, 'test', 'postgres-server.ts');
-const ready = haveRedis && existsSync(PG_HELPER);
 
 const GATEWAYS = ['gw-1', 'gw-2', 'gw-3', 'gw-4'];
 const SECRET = 'replica-test-secret-0123456789';
@@ -33,7 +31,7 @@ interface Replica {
 
 let dir: ReturnType<typeof tempDir>;
 let redis: TestRedis;
-let pg: { database(): Promise<string>; remove(): void };
+let pg: TestPostgres;
 let replicas: Replica[] = [];
 let lb: { port: number; connections(): Array<{ open: number }>; close(): Promise<void> };
 let admin: string;
@@ -73,12 +71,11 @@ const api = async (r: Replica, method: string, path: string, body?: unknown, hea
 
 const envelope = (seq: number, extra: Record<string, unknown>) => JSON.stringify({ v: 1, seq, sentAt: Date.now(), device: 'pump-1', ...extra });
 
-describe.skipIf(!ready)('two replicas, Redis, PostgreSQL, a load balancer; one replica killed mid-stream', () => {
+describe('two replicas, Redis, PostgreSQL, a load balancer; one replica killed mid-stream', () => {
   beforeAll(async () => {
     dir = tempDir('medtel-replicas-');
     redis = await startRedis();
-    const pgModule = (await import(/* @vite-ignore */ PG_HELPER)) as { startTestPostgres(): Promise<typeof pg> };
-    pg = await pgModule.startTestPostgres();
+    pg = await startTestPostgres();
     const store = await pg.database();
     // One after the other: the second finds the schema migrated (both would wait on the migration lock anyway).
     replicas = [await startReplica('a', store), await startReplica('b', store)];

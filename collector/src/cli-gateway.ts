@@ -4,7 +4,8 @@ import { ConfigError, ID_PATTERN } from '@medtel/shared';
 import { loadCollectorConfig } from './config.js';
 import { generateSecret, hashSecret } from './secrets.js';
 import type { CredentialOutcome, GatewayAuthMode } from './store/gateway-credential-store.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
 
 /**
  * `medtel-collector gateway ...`: provisioning against the collector's store
@@ -37,8 +38,8 @@ function explain(id: string, outcome: CredentialOutcome & { ok: false }): string
 
 export function registerGatewayCommands(program: Command, fail: (err: unknown) => never): void {
   const gateway = program.command('gateway').description('provision, rotate, revoke and list gateway credentials');
-  const withStore = async <T>(config: string | undefined, run: (store: SqliteStore) => Promise<T>): Promise<T> => {
-    const store = new SqliteStore(loadCollectorConfig(config).store.path);
+  const withStore = async <T>(config: string | undefined, run: (store: Store) => Promise<T>): Promise<T> => {
+    const store = await openStore(loadCollectorConfig(config));
     try {
       return await run(store);
     } finally {

@@ -4,7 +4,7 @@ import { ConfigError, Keyring, KeyringError, MEDTEL_VERSION, stopOnSignals, star
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { AuditLog, describeVerifyResult } from './audit/index.js';
+import { AuditLog, type AuditVerifyResult, describeVerifyResult } from './audit/index.js';
 import { KeyFileError, ROLES, isRole, issueToken, loadOrCreateSigningKey, parseTtl } from './auth/index.js';
 import { registerGatewayCommands } from './cli-gateway.js';
 import { registerPkiCommands } from './cli-pki.js';
@@ -12,7 +12,8 @@ import { startCollector } from './collector.js';
 import { loadCollectorConfig } from './config.js';
 import { PhiOpener } from './phi/opener.js';
 import { generateSecret, hashSecret } from './secrets.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { describeStore, openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError || err instanceof KeyFileError || err instanceof KeyringError) {
@@ -116,20 +117,58 @@ program
   .command('verify')
   .description('check the hash chain of the audit trail: finds edited, inserted, deleted or reordered entries (exit 1 if broken)')
   .option('-c, --config <file>', 'collector config (YAML), for store.path')
-  .action((opts: { config?: string }) => {
-    let db: Database.Database;
+  .action(async (opts: { config?: string }) => {
+    let config: ReturnType<typeof loadCollectorConfig>;
     try {
-      const config = loadCollectorConfig(opts.config);
-      db = new Database(config.store.path, { readonly: true, fileMustExist: true });
+      config = loadCollectorConfig(opts.config);
     } catch (err) {
-      if (err instanceof ConfigError) fail(err);
-      process.stderr.write(`medtel-collector: audit verify: cannot open the store: ${(err as Error).message}\n`);
-      process.exit(2);
+      fail(err);
     }
-    const result = new AuditLog(db).verify();
-    db.close();
+    let result: AuditVerifyResult;
+    if (config.store.url) {
+      // PostgreSQL: verify reads one snapshot, so it can run while replicas append.
+      let store: Store | undefined;
+      try {
+        store = await openStore(config);
+        result = await store.audit.verify();
+      } catch (err) {
+        process.stderr.write(`medtel-collector: audit verify: cannot open the store: ${(err as Error).message}\n`);
+        process.exit(2);
+      } finally {
+        await store?.close();
+      }
+    } else {
+      let db: Database.Database;
+      try {
+        db = new Database(config.store.path, { readonly: true, fileMustExist: true });
+      } catch (err) {
+        process.stderr.write(`medtel-collector: audit verify: cannot open the store: ${(err as Error).message}\n`);
+        process.exit(2);
+      }
+      result = new AuditLog(db).verify();
+      db.close();
+    }
     process.stdout.write(`${describeVerifyResult(result)}\n`);
     process.exit(result.ok ? 0 : 1);
+  });
+
+program
+  .command('migrate')
+  .description(
+    "bring the store (SQLite file or PostgreSQL) to this version's schema and exit; `run` does it too, this is for a deploy step before replicas start",
+  )
+  .option('-c, --config <file>', 'collector config (YAML), for store')
+  .action(async (opts: { config?: string }) => {
+    try {
+      const config = loadCollectorConfig(opts.config);
+      const store = await openStore(config);
+      await store.close();
+      process.stdout.write(`store migrated: ${describeStore(config)}\n`);
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err);
+      process.stderr.write(`medtel-collector: migrate: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
   });
 
 program
@@ -147,10 +186,10 @@ program
     if ((opts.envelope === undefined) === (opts.device === undefined)) fail(new ConfigError('give --envelope <id> or --device <id>', 'command line'));
     if (opts.envelope !== undefined && !/^[1-9]\d*$/.test(opts.envelope))
       fail(new ConfigError(`--envelope: found "${opts.envelope}", expected an envelope id`, 'command line'));
-    let store: SqliteStore | undefined;
+    let store: Store | undefined;
     try {
       const keyring = Keyring.load(resolve(opts.keyring), { countUsage: false });
-      store = new SqliteStore(loadCollectorConfig(opts.config).store.path);
+      store = await openStore(loadCollectorConfig(opts.config));
       let id = Number(opts.envelope);
       if (opts.device !== undefined) {
         const [latest] = await store.phi.subjects({ deviceId: opts.device, limit: 1 });

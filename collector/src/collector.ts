@@ -14,7 +14,8 @@ import { Replica } from './cluster/replica.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { PhiOpener } from './phi/opener.js';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { describeStore, openStore, startRetention } from './store/open-store.js';
+import { PgStore } from './store/postgres/pg-store.js';
 import type { Store } from './store/store.js';
 
 export interface RunningCollector {
@@ -46,7 +47,9 @@ export interface RunningCollector {
 export async function startCollector(config: CollectorConfig, options: { logger?: Logger } = {}): Promise<RunningCollector> {
   const logger = options.logger ?? createLogger({ name: 'medtel-collector', level: config.log.level });
   const metrics = createCollectorMetrics();
-  const store = new SqliteStore(config.store.path, { calendar: siteCalendar(config) });
+  const store = await openStore(config, { calendar: siteCalendar(config) });
+  if (store instanceof PgStore) metrics.readPoolWith(() => store.poolStats());
+  const stopRetention = startRetention(store, config, logger);
   const ingestor = new Ingestor(store, metrics, logger);
   // With `redis:` this collector is one of several replicas; without, nothing below changes.
   const replica = config.redis ? new Replica(redisSettings(config.redis, '.'), metrics, logger) : undefined;
@@ -174,7 +177,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
         mqtt: config.mqtt.plain.enabled ? `mqtt://${config.mqtt.host}:${broker.port}` : undefined,
         mqtts: config.mqtt.tls ? `mqtts://${config.mqtt.tls.host}:${broker.tlsPort}` : undefined,
         http: httpUrl,
-        store: config.store.path,
+        store: describeStore(config),
         gateways: config.gateways.length,
         replica: replica?.id,
       },
@@ -205,6 +208,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
         await a.close();
         await c.stop();
         await alerting.stop();
+        stopRetention();
         await store.close();
         logger.info('collector stopped');
       },
@@ -216,6 +220,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     await calibrationAlerts?.stop();
     await alerting.stop();
     await replica?.close().catch(() => undefined);
+    stopRetention();
     await store.close();
     throw err;
   }

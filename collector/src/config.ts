@@ -113,10 +113,39 @@ export const CollectorConfigSchema = Type.Object(
         path: Type.String({
           minLength: 1,
           default: './data/collector.db',
-          description: 'SQLite file (WAL files beside it); relative to the config file. Back it up with `sqlite3 FILE ".backup COPY"` (docs/runbook.md)',
+          description:
+            'SQLite file (WAL files beside it); relative to the config file. Back it up with `sqlite3 FILE ".backup COPY"` (docs/runbook.md). Not used when `url` is set',
         }),
+        url: Type.Optional(
+          Type.String({
+            pattern: '^postgres(ql)?://',
+            expected: 'a URL such as postgres://medtel@db.example:5432/medtel',
+            description:
+              'PostgreSQL instead of SQLite (docs/postgresql.md), for several collector replicas sharing one database. `store: postgres://…` is the short form. Keep the password out of it: `PGPASSWORD` or `passwordFile`',
+          }),
+        ),
+        passwordFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: 'file holding the PostgreSQL password (one line, e.g. a mounted secret); relative to the config file. Else `PGPASSWORD`',
+          }),
+        ),
+        poolSize: Type.Integer({ minimum: 1, maximum: 500, default: 10, description: 'PostgreSQL connections per collector replica' }),
+        retention: Type.String({
+          pattern: '^[1-9]\\d*d$',
+          default: '365d',
+          expected: 'a number of days such as 365d',
+          description: 'PostgreSQL: readings older than this are dropped, a whole day partition at a time',
+        }),
+        rollupRetention: Type.String({
+          pattern: '^[1-9]\\d*d$',
+          default: '1825d',
+          expected: 'a number of days such as 1825d',
+          description: 'PostgreSQL: per-minute rollups (min, max, average, count) used for trends are kept this long',
+        }),
+        retentionCheckEvery: Duration('1h', "PostgreSQL: how often one replica drops expired partitions and creates the next days' ones"),
       },
-      { ...strict, default: {}, description: 'where readings, devices, alerts and the audit trail are kept' },
+      { ...strict, default: {}, description: 'where readings, devices, alerts and the audit trail are kept: a SQLite file (default) or PostgreSQL (`url`)' },
     ),
     gateways: Type.Array(GatewayEntrySchema, {
       default: [],
@@ -227,9 +256,10 @@ export type GatewayEntry = Static<typeof GatewayEntrySchema>;
 /** Relative paths in a config file are relative to that file (as for the agent), else to the working directory. */
 export function loadCollectorConfig(file?: string): CollectorConfig {
   if (!file) return checkTimeZone(validateConfig({}, '(defaults)', CollectorConfigSchema), '(defaults)');
-  const config = checkTimeZone(loadConfigFile(file, CollectorConfigSchema), file);
+  const config = checkTimeZone(loadConfigFile(file, CollectorConfigSchema, storeShortForm), file);
   const base = dirname(resolve(file));
   config.store.path = config.store.path === ':memory:' ? config.store.path : resolve(base, config.store.path);
+  if (config.store.passwordFile) config.store.passwordFile = resolve(base, config.store.passwordFile);
   if (config.phi.keyring) config.phi.keyring = resolve(base, config.phi.keyring);
   config.auth.keyFile = resolve(base, config.auth.keyFile);
   const tls = config.mqtt.tls;
@@ -241,6 +271,13 @@ export function loadCollectorConfig(file?: string): CollectorConfig {
   if (typeof config.redis === 'object' && config.redis.passwordFile) config.redis.passwordFile = resolve(base, config.redis.passwordFile);
   checkGateways(config.gateways, file);
   return config;
+}
+
+/** `store: postgres://…` (issue 13's form) is `store: { url: postgres://… }`. */
+function storeShortForm(raw: unknown): unknown {
+  if (raw && typeof raw === 'object' && typeof (raw as { store?: unknown }).store === 'string')
+    return { ...raw, store: { url: (raw as { store: string }).store } };
+  return raw;
 }
 
 /** A gateway that logs in with a secret needs its hash; the schema cannot say "required unless". */

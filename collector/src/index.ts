@@ -10,3 +10,4 @@ export { AuditLog, describeVerifyResult } from './audit/index.js';
 export { Alerting } from './alerts/alerting.js';
 export { AlertService, type ExternalAlert, type AlertChange } from './alerts/alert-service.js';
 export type { AlertStore, AlertRecord, AlertRule, AlertRuleInput, AlertPriority } from './store/alert-store.js';
+export { PgStore } from './store/postgres/pg-store.js';

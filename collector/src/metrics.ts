@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, createMetricsRegist
 export function createCollectorMetrics(registry: Registry = createMetricsRegistry('collector')) {
   const registers = [registry];
   // Read from the store at scrape time; the collector sets it once the store is open.
-  const sources: { awaitingApproval?: () => Promise<number> } = {};
+  const sources: { awaitingApproval?: () => Promise<number>; pool?: () => { total: number; idle: number; waiting: number } } = {};
   return {
     registry,
     messages: new Counter({
@@ -105,6 +105,34 @@ export function createCollectorMetrics(registry: Registry = createMetricsRegistr
     /** Where medtel_devices_awaiting_approval reads its value (Store.discovery.pendingCount). */
     countAwaitingApprovalWith(count: () => Promise<number>): void {
       sources.awaitingApproval = count;
+    },
+    poolTotal: new Gauge({
+      name: 'medtel_store_pool_connections',
+      help: 'PostgreSQL store: connections the pool holds (0 on SQLite)',
+      registers,
+      collect() {
+        this.set(sources.pool?.().total ?? 0);
+      },
+    }),
+    poolIdle: new Gauge({
+      name: 'medtel_store_pool_idle_connections',
+      help: 'PostgreSQL store: pooled connections not in use',
+      registers,
+      collect() {
+        this.set(sources.pool?.().idle ?? 0);
+      },
+    }),
+    poolWaiting: new Gauge({
+      name: 'medtel_store_pool_waiting_requests',
+      help: 'PostgreSQL store: queries waiting for a free pooled connection (the pool is too small, or the database too slow)',
+      registers,
+      collect() {
+        this.set(sources.pool?.().waiting ?? 0);
+      },
+    }),
+    /** Where the medtel_store_pool_* gauges read the pool (PgStore.poolStats). */
+    readPoolWith(stats: () => { total: number; idle: number; waiting: number }): void {
+      sources.pool = stats;
     },
     streamClients: new Gauge({ name: 'medtel_stream_clients', help: 'Connected Server-Sent Events clients (GET /api/v1/stream)', registers }),
     streamDropped: new Counter({

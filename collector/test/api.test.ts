@@ -218,7 +218,7 @@ describe('HTTP API', () => {
       newValue: { assetTag: 'BME-004711', location: 'ICU bed 3', department: 'Intensive care' },
       reason: 'incoming inspection',
     });
-    expect(collector.store.audit.verify()).toMatchObject({ ok: true, entries: 1 });
+    expect(await collector.store.audit.verify()).toMatchObject({ ok: true, entries: 1 });
   });
 
   it('serves health, readiness and Prometheus metrics', async () => {

@@ -6,6 +6,24 @@ import { createLogger } from '@medtel/shared';
 import { hashSecret, loadCollectorConfig, startCollector, type CollectorConfig, type RunningCollector } from '../dist/index.js';
 import { issueToken, loadOrCreateSigningKey, type Role } from '../dist/auth/index.js';
 import { tempDir } from '../../test/helpers.js';
+import { startTestPostgres, type TestPostgres } from '../../test/postgres-server.js';
+
+let postgres: Promise<TestPostgres> | undefined;
+const databases = new Map<string, string>();
+
+/**
+ * With MEDTEL_TEST_STORE=postgres, collectors keep their data in PostgreSQL
+ * (a throw-away cluster started at the first collector, a fresh database per
+ * collector directory, so a restart finds its data): any API test file runs
+ * on PostgreSQL with `MEDTEL_TEST_STORE=postgres npx vitest run <file>`.
+ */
+export function testPostgres(): Promise<TestPostgres> {
+  if (!postgres) {
+    postgres = startTestPostgres();
+    void postgres.then((server) => process.once('exit', () => server.remove()));
+  }
+  return postgres;
+}
 
 export const SECRETS = { 'gw-1': 'secret-one-0123456789', 'gw-2': 'secret-two-0123456789' } as const;
 
@@ -31,6 +49,11 @@ export async function startTestCollector(
   config.mqtt.plain.enabled = true;
   config.http.port = 0;
   config.store.path = join(dir.path, 'collector.db');
+  if (process.env.MEDTEL_TEST_STORE === 'postgres') {
+    const url = databases.get(dir.path) ?? (await (await testPostgres()).database());
+    databases.set(dir.path, url);
+    config.store.url = url;
+  }
   config.auth.keyFile = join(dir.path, 'token-signing.key');
   config.gateways = [
     { id: 'gw-1', secretHash: await hashSecret(SECRETS['gw-1']) },

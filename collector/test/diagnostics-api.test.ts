@@ -187,7 +187,7 @@ describe('diagnostics API', () => {
       newValue: { requestId: res.json().requestId, test: 'alarm_acknowledge', state: 'pending' },
       reason: 'VTBI complete acknowledged after bag change',
     });
-    expect(collector.store.audit.verify().ok).toBe(true);
+    expect((await collector.store.audit.verify()).ok).toBe(true);
   });
 
   it('answers 404 for an unknown device or request, 403 for a viewer, 401 without a token', async () => {

@@ -59,7 +59,7 @@ export function discoveryContract(name: string, open: () => Promise<{ store: Sto
       expect(ok).toMatchObject({ ok: true, device: { approval: 'approved', assetTag: 'BME-1', approvalBy: 'sam', approvalNote: 'n', version: 2 } });
       expect(await store.discovery.approve('gw-1.a', binding, 2, tech)).toMatchObject({ ok: false, reason: 'conflict' });
       expect(await store.discovery.reject('gw-1.a', 'x', 2, tech)).toMatchObject({ ok: false, reason: 'conflict' });
-      expect(store.audit.list({ objectId: 'gw-1.a' }).items.map((e) => [e.action, e.actor, e.reason])).toEqual([['device:approve', 'sam', 'n']]);
+      expect((await store.audit.list({ objectId: 'gw-1.a' })).items.map((e) => [e.action, e.actor, e.reason])).toEqual([['device:approve', 'sam', 'n']]);
       await store.close();
     });
 
@@ -91,7 +91,7 @@ export function discoveryContract(name: string, open: () => Promise<{ store: Sto
       expect([moved.registryId, d.registryId]).toEqual(['gw-1.m', 'gw-1.m']);
       expect(await store.getDevice('gw-1.m')).toMatchObject({ gateway: 'gw-2', device: 'm2', approval: 'approved', assetTag: 'BME-1' });
       expect(await store.getDevice('gw-2.m2')).toBeUndefined();
-      expect(store.audit.list({ objectId: 'gw-1.m', action: 'device:move' }).items[0]).toMatchObject({
+      expect((await store.audit.list({ objectId: 'gw-1.m', action: 'device:move' })).items[0]).toMatchObject({
         role: 'system',
         oldValue: { gateway: 'gw-1', device: 'm' },
         newValue: { gateway: 'gw-2', device: 'm2' },

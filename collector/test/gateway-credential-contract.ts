@@ -11,7 +11,7 @@ export function gatewayCredentialContract(name: string, open: () => Promise<{ st
       const added = await c.add({ id: 'gw-a', site: 's', auth: 'secret', secretHash: 'scrypt$1$1$1$a$b' }, admin, 'new');
       expect(added).toMatchObject({ ok: true, credential: { id: 'gw-a', site: 's', auth: 'secret', version: 1, revokedAt: null } });
       expect(await c.add({ id: 'gw-a', auth: 'secret', secretHash: 'x' }, admin)).toEqual({ ok: false, reason: 'exists' });
-      const audit = store.audit.list({ objectType: 'gateway', objectId: 'gw-a' });
+      const audit = await store.audit.list({ objectType: 'gateway', objectId: 'gw-a' });
       expect(audit.items).toHaveLength(1);
       expect(audit.items[0]).toMatchObject({ action: 'gateway:provision', actor: 'alice', reason: 'new' });
       expect(JSON.stringify(audit.items)).not.toContain('scrypt');
@@ -53,7 +53,7 @@ export function gatewayCredentialContract(name: string, open: () => Promise<{ st
       expect(await c.seed([{ id: 'gw-c', secretHash: 'other' }])).toEqual({ added: [], differing: ['gw-c'] });
       expect((await c.get('gw-c'))?.secretHash).toBe('h1');
       expect((await c.list()).map((g) => g.id)).toEqual(['gw-c', 'gw-d']);
-      expect(store.audit.list({ objectId: 'gw-c' }).total).toBe(0);
+      expect((await store.audit.list({ objectId: 'gw-c' })).total).toBe(0);
       await store.close();
     });
   });

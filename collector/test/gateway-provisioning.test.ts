@@ -84,7 +84,7 @@ describe('gateway provisioning through the API', () => {
     expect(collector.log()).toMatch(/refused MQTT connection: unknown or revoked gateway/);
     expect((await call('POST', '/gateways', { id: 'gw-stolen' })).status).toBe(409);
     expect((await call('POST', '/gateways/gw-404/revoke', {})).status).toBe(404);
-    const audit = collector.store.audit.list({ objectType: 'gateway', objectId: 'gw-stolen' });
+    const audit = await collector.store.audit.list({ objectType: 'gateway', objectId: 'gw-stolen' });
     expect(audit.items.map((e) => e.action).sort()).toEqual(['gateway:provision', 'gateway:revoke']);
     expect(audit.items.find((e) => e.action === 'gateway:revoke')).toMatchObject({ actor: 'test-admin', role: 'admin', reason: 'box stolen from ward 3' });
     expect(JSON.stringify(audit.items)).not.toMatch(/scrypt/);

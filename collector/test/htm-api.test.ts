@@ -204,7 +204,7 @@ describe('calibration', () => {
     expect(audit.body.items[0]).toMatchObject({ action: 'calibration:create', actor: 'test-technician', role: 'technician', reason: 'scheduled calibration' });
     const impact = await call('GET', '/audit?action=work-order:create', undefined, { role: 'admin' });
     expect(impact.body.items[0]).toMatchObject({ objectType: 'work-order', newValue: { type: 'impact-assessment' } });
-    expect(collector.store.audit.verify().ok).toBe(true);
+    expect((await collector.store.audit.verify()).ok).toBe(true);
   });
 });
 

@@ -154,7 +154,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       // A birth (identity from the device) keeps what people edited.
       await store.apply([birth(2, 'SN-2')]);
       expect(await store.getDevice('gw-1.pump-1')).toMatchObject({ serial: 'SN-2', location: 'ICU 3', version: 2 });
-      expect(store.audit.list().items.map((e) => [e.actor, e.action, e.oldValue, e.newValue, e.reason])).toEqual([
+      expect((await store.audit.list()).items.map((e) => [e.actor, e.action, e.oldValue, e.newValue, e.reason])).toEqual([
         ['alice', 'device:update', { location: null, lifecycle: 'active' }, { location: 'ICU 3', lifecycle: 'out-of-service' }, 'sent for repair'],
       ]);
       await store.close();

@@ -20,7 +20,7 @@ export class ConfigError extends Error {
 }
 
 /** Reads YAML from `file`, fills defaults, validates against `schema`. */
-export function loadConfigFile<S extends TSchema>(file: string, schema: S): Static<S> {
+export function loadConfigFile<S extends TSchema>(file: string, schema: S, prepare?: (raw: unknown) => unknown): Static<S> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -29,11 +29,12 @@ export function loadConfigFile<S extends TSchema>(file: string, schema: S): Stat
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err);
     throw new ConfigError(`${file}: cannot read config: ${why}`, file);
   }
-  return parseConfigText(text, file, schema);
+  return parseConfigText(text, file, schema, prepare);
 }
 
 /** As loadConfigFile, for text already in hand; `file` is only used in messages. */
-export function parseConfigText<S extends TSchema>(text: string, file: string, schema: S): Static<S> {
+/** `prepare` may rewrite the parsed YAML before validation (a short form of a setting, e.g. `store: postgres://…`). */
+export function parseConfigText<S extends TSchema>(text: string, file: string, schema: S, prepare?: (raw: unknown) => unknown): Static<S> {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
@@ -44,7 +45,7 @@ export function parseConfigText<S extends TSchema>(text: string, file: string, s
     throw new ConfigError(`${where}: not valid YAML: ${text}`, file);
   }
   const raw: unknown = doc.toJS() ?? {};
-  return validateConfig(raw, file, schema);
+  return validateConfig(prepare ? prepare(raw) : raw, file, schema);
 }
 
 /** Fills defaults and validates an already-parsed object (also used for CLI-built configs). */

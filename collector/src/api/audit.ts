@@ -53,8 +53,8 @@ export const auditRoutes =
       },
       async (request) => {
         const { from, to, ...rest } = request.query;
-        const result = store.audit.list({ ...rest, ...(from ? { from: time(from) } : {}), ...(to ? { to: time(to) } : {}) });
-        return { ...result, head: store.audit.head() };
+        const result = await store.audit.list({ ...rest, ...(from ? { from: time(from) } : {}), ...(to ? { to: time(to) } : {}) });
+        return { ...result, head: await store.audit.head() };
       },
     );
   };

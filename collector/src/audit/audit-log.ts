@@ -4,7 +4,7 @@ import { canonicalJson, sha256Hex } from './canonical.js';
 import { GENESIS_HASH } from './schema.js';
 import { AuditError, reasonRequired, type AuditEntry, type AuditInput, type AuditQuery, type AuditRole, type AuditVerifyResult } from './types.js';
 
-interface Row {
+export interface AuditRow {
   seq: number;
   ts: string;
   actor: string;
@@ -25,7 +25,7 @@ const LABEL = /^[^\p{Cc}]{1,256}$/u;
 const MAX_REASON = 2000;
 
 /** The hash of a row: sha256(prev_hash + canonical JSON of every other column). Values are hashed as stored text, byte for byte. */
-function entryHash(prevHash: string, r: Omit<Row, 'prev_hash' | 'hash'>): string {
+export function entryHash(prevHash: string, r: Omit<AuditRow, 'prev_hash' | 'hash'>): string {
   const body = {
     seq: r.seq,
     ts: r.ts,
@@ -39,6 +39,28 @@ function entryHash(prevHash: string, r: Omit<Row, 'prev_hash' | 'hash'>): string
     reason: r.reason,
   };
   return sha256Hex(prevHash + canonicalJson(body));
+}
+
+/** Checks an entry (AuditError names the field) and gives its columns as stored; shared by every backend. */
+export function auditFields(input: AuditInput): Omit<AuditRow, 'seq' | 'ts' | 'prev_hash' | 'hash'> {
+  const reason = typeof input.reason === 'string' ? input.reason.trim() : null;
+  if (!LABEL.test(input.actor ?? '')) throw new AuditError('actor must be 1-256 printable characters');
+  if (!(isRole(input.role) || input.role === 'system')) throw new AuditError(`role "${String(input.role)}" is not a role`);
+  if (!ACTION.test(input.action ?? '')) throw new AuditError(`action "${String(input.action)}" must look like type:verb, e.g. device:update`);
+  if (!LABEL.test(input.objectType ?? '')) throw new AuditError('objectType must be 1-256 printable characters');
+  if (!LABEL.test(input.objectId ?? '')) throw new AuditError('objectId must be 1-256 printable characters');
+  if (reason !== null && reason.length > MAX_REASON) throw new AuditError(`reason is longer than ${MAX_REASON} characters`);
+  if (reasonRequired(input.action) && !reason) throw new AuditError(`reason is required for ${input.action}`);
+  return {
+    actor: input.actor,
+    role: input.role,
+    action: input.action,
+    object_type: input.objectType,
+    object_id: input.objectId,
+    old_value: input.oldValue == null ? null : canonicalJson(input.oldValue),
+    new_value: input.newValue == null ? null : canonicalJson(input.newValue),
+    reason: reason || null,
+  };
 }
 
 /**
@@ -64,7 +86,7 @@ export class AuditLog {
            VALUES (@seq, @ts, @actor, @role, @action, @object_type, @object_id, @old_value, @new_value, @reason, @prev_hash, @hash)`,
         ),
         moveHead: db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'),
-        all: db.prepare<[], Row>('SELECT * FROM audit ORDER BY seq'),
+        all: db.prepare<[], AuditRow>('SELECT * FROM audit ORDER BY seq'),
       };
     } catch (err) {
       throw new Error(`audit tables missing (${(err as Error).message}); migrateAudit(db) must run first`);
@@ -73,29 +95,12 @@ export class AuditLog {
 
   /** Records one entry and returns it; throws AuditError for unacceptable input, appending nothing. */
   append(input: AuditInput): AuditEntry {
-    const reason = typeof input.reason === 'string' ? input.reason.trim() : null;
-    if (!LABEL.test(input.actor ?? '')) throw new AuditError('actor must be 1-256 printable characters');
-    if (!(isRole(input.role) || input.role === 'system')) throw new AuditError(`role "${String(input.role)}" is not a role`);
-    if (!ACTION.test(input.action ?? '')) throw new AuditError(`action "${String(input.action)}" must look like type:verb, e.g. device:update`);
-    if (!LABEL.test(input.objectType ?? '')) throw new AuditError('objectType must be 1-256 printable characters');
-    if (!LABEL.test(input.objectId ?? '')) throw new AuditError('objectId must be 1-256 printable characters');
-    if (reason !== null && reason.length > MAX_REASON) throw new AuditError(`reason is longer than ${MAX_REASON} characters`);
-    if (reasonRequired(input.action) && !reason) throw new AuditError(`reason is required for ${input.action}`);
-    const fields = {
-      actor: input.actor,
-      role: input.role,
-      action: input.action,
-      object_type: input.objectType,
-      object_id: input.objectId,
-      old_value: input.oldValue == null ? null : canonicalJson(input.oldValue),
-      new_value: input.newValue == null ? null : canonicalJson(input.newValue),
-      reason: reason || null,
-    };
+    const fields = auditFields(input);
     const write = this.db.transaction(() => {
       const head = this.stmt.head.get();
       if (!head) throw new Error('audit chain head is missing: the log has been damaged; run `medtel-collector audit verify`');
       const row = { ...fields, seq: head.seq + 1, ts: this.now().toISOString() };
-      const full: Row = { ...row, prev_hash: head.hash, hash: entryHash(head.hash, row) };
+      const full: AuditRow = { ...row, prev_hash: head.hash, hash: entryHash(head.hash, row) };
       this.stmt.insert.run(full);
       this.stmt.moveHead.run(full.seq, full.hash);
       return toEntry(full);
@@ -134,7 +139,7 @@ export class AuditLog {
     if (!Number.isInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const { total } = this.db.prepare<Record<string, string | number>, { total: number }>(`SELECT COUNT(*) AS total FROM audit ${clause}`).get(params)!;
-    const rows = this.db.prepare<Record<string, string | number>, Row>(`SELECT * FROM audit ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`).all({
+    const rows = this.db.prepare<Record<string, string | number>, AuditRow>(`SELECT * FROM audit ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`).all({
       ...params,
       limit,
       offset,
@@ -160,41 +165,49 @@ export class AuditLog {
   verify(): AuditVerifyResult {
     // One read transaction: a consistent snapshot even while the collector appends.
     return this.db.transaction((): AuditVerifyResult => {
-      let prev = GENESIS_HASH;
-      let expected = 1;
       let head: { seq: number; hash: string } | null = null;
-      const bad = (seq: number, problem: string): AuditVerifyResult => ({ ok: false, entries: seq - 1, head, firstBadSeq: seq, problem });
       try {
         head = this.stmt.head.get() ?? null;
-        for (const row of this.stmt.all.iterate()) {
-          if (row.seq < expected) return bad(row.seq, `entry ${row.seq} is out of sequence: inserted`);
-          if (row.seq !== expected) {
-            const range = row.seq - 1 > expected ? `entries ${expected}-${row.seq - 1} are` : `entry ${expected} is`;
-            return bad(expected, `${range} missing: deleted`);
-          }
-          if (entryHash(row.prev_hash, row) !== row.hash) {
-            return bad(row.seq, `entry ${row.seq} does not match its hash: edited, or moved from another position`);
-          }
-          if (row.prev_hash !== prev) {
-            return bad(row.seq, `entry ${row.seq} does not follow entry ${row.seq - 1}: an entry was inserted, replaced or moved`);
-          }
-          prev = row.hash;
-          expected++;
-        }
+        return verifyChain(head, this.stmt.all.iterate());
       } catch (err) {
-        return { ok: false, entries: expected - 1, head, problem: `audit tables unreadable: ${(err as Error).message}` };
+        return { ok: false, entries: 0, head, problem: `audit tables unreadable: ${(err as Error).message}` };
       }
-      const last = expected - 1;
-      if (!head) return bad(expected, 'the chain head (audit_head) is missing: deleted');
-      if (head.seq > last) {
-        const range = head.seq > last + 1 ? `entries ${last + 1}-${head.seq} were` : `entry ${head.seq} was`;
-        return bad(last + 1, `the log ${last ? `ends at entry ${last}` : 'is empty'} but the chain head is entry ${head.seq}: ${range} deleted`);
-      }
-      if (head.seq < last) return bad(head.seq + 1, `entries after the chain head (${head.seq}) were added outside the audit log`);
-      if (head.hash !== prev) return bad(last, `entry ${last} is not the one the chain head records: replaced`);
-      return { ok: true, entries: last, head };
     })();
   }
+}
+
+/**
+ * Walks the chain in seq order against the stored head (see AuditLog.verify
+ * for what it detects); shared by every backend. Rows come from one snapshot.
+ */
+export function verifyChain(head: { seq: number; hash: string } | null, rows: Iterable<AuditRow>): AuditVerifyResult {
+  let prev = GENESIS_HASH;
+  let expected = 1;
+  const bad = (seq: number, problem: string): AuditVerifyResult => ({ ok: false, entries: seq - 1, head, firstBadSeq: seq, problem });
+  for (const row of rows) {
+    if (row.seq < expected) return bad(row.seq, `entry ${row.seq} is out of sequence: inserted`);
+    if (row.seq !== expected) {
+      const range = row.seq - 1 > expected ? `entries ${expected}-${row.seq - 1} are` : `entry ${expected} is`;
+      return bad(expected, `${range} missing: deleted`);
+    }
+    if (entryHash(row.prev_hash, row) !== row.hash) {
+      return bad(row.seq, `entry ${row.seq} does not match its hash: edited, or moved from another position`);
+    }
+    if (row.prev_hash !== prev) {
+      return bad(row.seq, `entry ${row.seq} does not follow entry ${row.seq - 1}: an entry was inserted, replaced or moved`);
+    }
+    prev = row.hash;
+    expected++;
+  }
+  const last = expected - 1;
+  if (!head) return bad(expected, 'the chain head (audit_head) is missing: deleted');
+  if (head.seq > last) {
+    const range = head.seq > last + 1 ? `entries ${last + 1}-${head.seq} were` : `entry ${head.seq} was`;
+    return bad(last + 1, `the log ${last ? `ends at entry ${last}` : 'is empty'} but the chain head is entry ${head.seq}: ${range} deleted`);
+  }
+  if (head.seq < last) return bad(head.seq + 1, `entries after the chain head (${head.seq}) were added outside the audit log`);
+  if (head.hash !== prev) return bad(last, `entry ${last} is not the one the chain head records: replaced`);
+  return { ok: true, entries: last, head };
 }
 
 /** One line for `medtel-collector audit verify`. */
@@ -203,7 +216,7 @@ export function describeVerifyResult(result: AuditVerifyResult): string {
   return `audit trail NOT intact${result.firstBadSeq !== undefined ? ` at entry ${result.firstBadSeq}` : ''}: ${result.problem} (${result.entries} entries verified before it)`;
 }
 
-function toEntry(row: Row): AuditEntry {
+export function toEntry(row: AuditRow): AuditEntry {
   return {
     seq: row.seq,
     ts: row.ts,
@@ -220,7 +233,7 @@ function toEntry(row: Row): AuditEntry {
   };
 }
 
-function isoTime(name: string, value: Date | number | string): string {
+export function isoTime(name: string, value: Date | number | string): string {
   // Digits alone are epoch milliseconds, as in the rest of the API.
   const date = value instanceof Date ? value : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
   if (Number.isNaN(date.getTime())) throw new RangeError(`${name}: "${String(value)}" is not a time (ISO 8601 or epoch milliseconds)`);

@@ -1,4 +1,4 @@
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEntry, AuditQuery, AuditVerifyResult } from '../audit/types.js';
 import type { AssetFields, AssetPatch } from './device-asset.js';
 import type { HtmStore } from './htm-store.js';
 import type { DiagnosticsStore } from './diagnostics-store.js';
@@ -165,8 +165,20 @@ export interface StoreCounts {
   quarantined: number;
 }
 
-/** The audit trail as the API and CLI use it (see ../audit/audit-log.ts). */
-export type AuditTrail = Pick<AuditLog, 'append' | 'list' | 'verify' | 'head'>;
+/**
+ * The audit trail as the API and CLI read it (see ../audit/audit-log.ts).
+ * Entries are appended only inside the store's own methods, in the
+ * transaction of the change they record, so this side is read-only and
+ * backend-neutral (async).
+ */
+export interface AuditTrail {
+  /** Entries matching the query, newest first, with the total matching count. */
+  list(query?: AuditQuery): Promise<{ total: number; items: AuditEntry[] }>;
+  /** Re-computes the whole chain (AuditLog.verify). */
+  verify(): Promise<AuditVerifyResult>;
+  /** The last entry's seq and hash. */
+  head(): Promise<{ seq: number; hash: string }>;
+}
 
 export interface Store {
   /** Append-only, hash-chained record of every change made through the API. */

@@ -208,17 +208,17 @@ export class SqliteAlertStore implements AlertStore {
 
 const who = (actor: Actor) => ({ actor: actor.sub, role: actor.role });
 
-function ruleBody(input: AlertRuleInput): string {
+export function ruleBody(input: AlertRuleInput): string {
   const { name: _name, enabled: _enabled, ...body } = input;
   return JSON.stringify(body);
 }
 
-function inputOf(rule: AlertRule): AlertRuleInput {
+export function inputOf(rule: AlertRule): AlertRuleInput {
   const { id: _id, version: _version, createdAt: _c, updatedAt: _u, ...input } = rule;
   return input;
 }
 
-function toRule(r: Row): AlertRule {
+export function toRule(r: Row): AlertRule {
   const body = JSON.parse(r.body as string) as Omit<AlertRuleInput, 'name' | 'enabled'>;
   return {
     id: r.id as number,
@@ -231,7 +231,7 @@ function toRule(r: Row): AlertRule {
   };
 }
 
-function toAlert(r: Row): AlertRecord {
+export function toAlert(r: Row): AlertRecord {
   return {
     id: r.id as number,
     key: r.key as string,

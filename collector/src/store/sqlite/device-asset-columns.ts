@@ -5,7 +5,7 @@ import type { AssetFields, AssetPatch } from '../device-asset.js';
  * How each editable device field maps to its SQLite column: SQLite has no
  * booleans or arrays, so flags are 0/1 and lists/objects JSON text.
  */
-interface Codec {
+export interface Codec {
   column: string;
   encode(value: unknown): unknown;
   decode(raw: unknown): unknown;

@@ -133,7 +133,7 @@ export class SqliteDiagnostics implements DiagnosticsStore {
   }
 }
 
-function toRecord(r: Row): DiagnosticRecord {
+export function toRecord(r: Row): DiagnosticRecord {
   return {
     requestId: r.request_id as string,
     deviceId: r.device_id as string,

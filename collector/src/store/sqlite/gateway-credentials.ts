@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { CredentialActor, CredentialOutcome, GatewayAuthMode, GatewayCredential, GatewayCredentialStore } from '../gateway-credential-store.js';
 
-interface Row {
+export interface CredentialRow {
   id: string;
   site: string | null;
   auth: GatewayAuthMode;
@@ -13,7 +13,7 @@ interface Row {
   version: number;
 }
 
-const toCredential = (r: Row): GatewayCredential => ({
+export const toCredential = (r: CredentialRow): GatewayCredential => ({
   id: r.id,
   site: r.site,
   auth: r.auth,
@@ -25,7 +25,7 @@ const toCredential = (r: Row): GatewayCredential => ({
 });
 
 /** What the audit trail shows of a credential: never the hash, only whether there is one. */
-const audited = (c: GatewayCredential) => ({ site: c.site, auth: c.auth, hasSecret: c.secretHash !== null, revokedAt: c.revokedAt, version: c.version });
+export const audited = (c: GatewayCredential) => ({ site: c.site, auth: c.auth, hasSecret: c.secretHash !== null, revokedAt: c.revokedAt, version: c.version });
 
 export class SqliteGatewayCredentials implements GatewayCredentialStore {
   private readonly byId;
@@ -35,7 +35,7 @@ export class SqliteGatewayCredentials implements GatewayCredentialStore {
     private readonly audit: AuditLog,
     private readonly now: () => number = Date.now,
   ) {
-    this.byId = db.prepare<[string], Row>('SELECT * FROM gateway_credentials WHERE id = ?');
+    this.byId = db.prepare<[string], CredentialRow>('SELECT * FROM gateway_credentials WHERE id = ?');
   }
 
   private row(id: string): GatewayCredential | undefined {
@@ -48,7 +48,7 @@ export class SqliteGatewayCredentials implements GatewayCredentialStore {
   }
 
   async list(): Promise<GatewayCredential[]> {
-    return (this.db.prepare('SELECT * FROM gateway_credentials ORDER BY id').all() as Row[]).map(toCredential);
+    return (this.db.prepare('SELECT * FROM gateway_credentials ORDER BY id').all() as CredentialRow[]).map(toCredential);
   }
 
   /** `actor` null: not audited (the config seed; the config file is its own record). */

@@ -208,7 +208,7 @@ export class SqliteCalibrations {
   }
 }
 
-function installedAt(r: Row, timeZone: string): number {
+export function installedAt(r: Row, timeZone: string): number {
   const date = r.install_date as string | null;
   if (!date) return r.first_seen as number;
   const [year, month, day] = date.split('-').map(Number) as [number, number, number];

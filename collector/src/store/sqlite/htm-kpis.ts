@@ -108,7 +108,7 @@ function count(db: Database.Database, where: string, ...args: unknown[]): number
   return (db.prepare(`SELECT count(*) AS n FROM work_orders WHERE ${where}`).get(...args) as { n: number }).n;
 }
 
-function dateStart(date: string, timeZone: string): number {
+export function dateStart(date: string, timeZone: string): number {
   const [year, month, day] = date.split('-').map(Number) as [number, number, number];
   return fromLocal({ year, month, day, hour: 0, minute: 0, second: 0, millisecond: 0 }, timeZone);
 }

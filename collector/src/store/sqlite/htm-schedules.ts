@@ -112,7 +112,7 @@ export class SqliteSchedules {
   }
 }
 
-function yearsProblem(frequency: string, years: number | null): HtmOutcome<never> | null {
+export function yearsProblem(frequency: string, years: number | null): HtmOutcome<never> | null {
   if (frequency === 'multi-year' && years === null)
     return { ok: false, reason: 'invalid', status: 400, field: 'years', message: 'a multi-year schedule needs years (2-10)' };
   if (frequency !== 'multi-year' && years !== null)

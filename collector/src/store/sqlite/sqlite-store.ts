@@ -13,6 +13,7 @@ import type {
   GatewayRecord,
   IngestItem,
   Store,
+  AuditTrail,
   StoreCounts,
   TelemetryQuery,
   TelemetryRow,
@@ -46,7 +47,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
   private readonly telemetry: TelemetryTables;
-  readonly audit: AuditLog;
+  private readonly auditLog: AuditLog;
+  readonly audit: AuditTrail;
   readonly htm: SqliteHtmStore;
   readonly diagnostics: SqliteDiagnostics;
   readonly alerts: SqliteAlertStore;
@@ -65,13 +67,15 @@ export class SqliteStore implements Store {
     migrate(this.db);
     this.stmt = this.prepare();
     this.telemetry = new TelemetryTables(this.db);
-    this.audit = new AuditLog(this.db);
-    this.htm = new SqliteHtmStore(this.db, this.audit, options.calendar ?? DEFAULT_CALENDAR);
-    this.diagnostics = new SqliteDiagnostics(this.db, this.audit);
-    this.alerts = new SqliteAlertStore(this.db, this.audit);
-    this.phi = new SqlitePhiStore(this.db, this.audit);
-    this.gatewayCredentials = new SqliteGatewayCredentials(this.db, this.audit);
-    this.discovery = new SqliteDiscovery(this.db, this.audit, (id) => this.deviceById(id));
+    this.auditLog = new AuditLog(this.db);
+    const log = this.auditLog;
+    this.audit = { list: async (q) => log.list(q), verify: async () => log.verify(), head: async () => log.head() };
+    this.htm = new SqliteHtmStore(this.db, this.auditLog, options.calendar ?? DEFAULT_CALENDAR);
+    this.diagnostics = new SqliteDiagnostics(this.db, this.auditLog);
+    this.alerts = new SqliteAlertStore(this.db, this.auditLog);
+    this.phi = new SqlitePhiStore(this.db, this.auditLog);
+    this.gatewayCredentials = new SqliteGatewayCredentials(this.db, this.auditLog);
+    this.discovery = new SqliteDiscovery(this.db, this.auditLog, (id) => this.deviceById(id));
     this.trends = new SqliteTrends(this.db);
   }
 
@@ -280,7 +284,7 @@ export class SqliteStore implements Store {
       if (Object.keys(newValue).length > 0) {
         const sets = Object.keys(encoded).map((f) => `${DEVICE_CODECS[f as keyof DevicePatch].column} = @${f}`);
         this.db.prepare(`UPDATE devices SET ${sets.join(', ')}, version = version + 1 WHERE id = @id`).run({ ...encoded, id });
-        this.audit.append({
+        this.auditLog.append({
           actor: actor.sub,
           role: actor.role,
           action: 'device:update',
@@ -364,7 +368,7 @@ export class SqliteStore implements Store {
 const same = (column: string) => ({ column, encode: (v: unknown) => v ?? null, decode: (r: unknown) => r ?? null });
 
 /** Every field PATCH /devices/{id} may change, with its column. */
-const DEVICE_CODECS = {
+export const DEVICE_CODECS = {
   assetTag: same('asset_tag'),
   location: same('location'),
   department: same('department'),
@@ -372,7 +376,7 @@ const DEVICE_CODECS = {
   ...ASSET_CODECS,
 } satisfies Record<keyof DevicePatch, unknown>;
 
-function toDevice(r: Row): DeviceRecord {
+export function toDevice(r: Row): DeviceRecord {
   return {
     ...toAssetFields(r),
     ...toApprovalFields(r),

@@ -1,0 +1,92 @@
+import type pg from 'pg';
+import type { SiteCalendar } from '../../htm/pm-schedule.js';
+import type {
+  CalibrationDue,
+  CalibrationInput,
+  HtmStore,
+  PmScheduleInput,
+  PmSchedulePatch,
+  WorkOrderInput,
+  WorkOrderPatch,
+  WorkOrderQuery,
+} from '../htm-store.js';
+import type { Actor } from '../store.js';
+import type { PgAuditLog } from './audit.js';
+import { PgCalibrations } from './htm-calibrations.js';
+import { computeKpis } from './htm-kpis.js';
+import { PgSchedules } from './htm-schedules.js';
+import { PgWorkOrders } from './htm-work-orders.js';
+
+/** HtmStore in PostgreSQL (as ../sqlite/htm-store.ts): every change and its audit entry in one transaction. */
+export class PgHtmStore implements HtmStore {
+  private readonly calibrations: PgCalibrations;
+  private readonly schedules: PgSchedules;
+  private readonly workOrders: PgWorkOrders;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    audit: PgAuditLog,
+    private readonly calendar: SiteCalendar,
+  ) {
+    this.schedules = new PgSchedules(pool, audit, calendar);
+    this.workOrders = new PgWorkOrders(pool, audit, calendar, this.schedules);
+    this.calibrations = new PgCalibrations(pool, audit, calendar, this.workOrders);
+  }
+
+  async setModelInterval(model: string, intervalMonths: number | null, actor: Actor, reason: string) {
+    return this.calibrations.setModelInterval(model, intervalMonths, actor, reason);
+  }
+  async listModelIntervals() {
+    return this.calibrations.listModelIntervals();
+  }
+  async recordCalibration(deviceId: string, input: CalibrationInput, actor: Actor, reason: string) {
+    return this.calibrations.record(deviceId, input, actor, reason);
+  }
+  async listCalibrations(deviceId: string, page: { limit: number; offset: number }) {
+    return this.calibrations.list(deviceId, page);
+  }
+  async calibrationsDue(now: number, until: number, page: { limit: number; offset: number }) {
+    const due = (await this.calibrations.due(now)).filter((d) => d.dueAt < until);
+    return { items: due.slice(page.offset, page.offset + page.limit), total: due.length };
+  }
+  async calibrationDue(deviceId: string, now: number): Promise<CalibrationDue | undefined> {
+    return (await this.calibrations.due(now, deviceId))[0];
+  }
+  async calibrationsOverdue(now: number) {
+    return (await this.calibrations.due(now)).filter((d) => d.overdue).map((d) => ({ deviceId: d.deviceId, dueAt: d.dueAt }));
+  }
+
+  async createSchedule(deviceId: string, input: PmScheduleInput, actor: Actor, reason?: string) {
+    return this.schedules.create(deviceId, input, actor, reason);
+  }
+  async getSchedule(id: number, now: number) {
+    const row = await this.schedules.row(this.pool, id);
+    return row ? this.schedules.view(row, now) : undefined;
+  }
+  async listSchedules(q: { device?: string; dueBefore?: number; limit: number; offset: number }, now: number) {
+    return this.schedules.list(q, now);
+  }
+  async updateSchedule(id: number, patch: PmSchedulePatch, expectedVersion: number, actor: Actor, reason?: string) {
+    return this.schedules.update(id, patch, expectedVersion, actor, reason);
+  }
+
+  async createWorkOrder(input: WorkOrderInput, actor: Actor, reason?: string) {
+    return this.workOrders.create(input, actor, reason);
+  }
+  async getWorkOrder(id: number) {
+    return this.workOrders.get(this.pool, id);
+  }
+  async listWorkOrders(q: WorkOrderQuery) {
+    return this.workOrders.list(q);
+  }
+  async updateWorkOrder(id: number, patch: WorkOrderPatch, expectedVersion: number, actor: Actor, reason?: string) {
+    return this.workOrders.update(id, patch, expectedVersion, actor, reason);
+  }
+  async logSearch(id: number, search: { where: string; at: number; note?: string | null }, actor: Actor) {
+    return this.workOrders.logSearch(id, search, actor);
+  }
+
+  async kpis(from: number, to: number, now: number) {
+    return computeKpis(this.pool, this.schedules, this.calendar, from, to, now);
+  }
+}
