@@ -47,15 +47,18 @@ export function openBareDurable(file) {
 
   let queue = [];
   let scheduled = false;
-  const counts = { messages: 0, readings: 0, commits: 0, errors: 0 };
+  const counts = { messages: 0, readings: 0, commits: 0, errors: 0, batchSum: 0, commitSecondsSum: 0 };
   const drain = () => {
     scheduled = false;
     while (queue.length > 0) {
       const batch = queue.length <= MAX_BATCH ? queue : queue.slice(0, MAX_BATCH);
       queue = queue.length <= MAX_BATCH ? [] : queue.slice(MAX_BATCH);
       try {
+        const started = performance.now();
         commit(batch);
+        counts.commitSecondsSum += (performance.now() - started) / 1000;
         counts.commits += 1;
+        counts.batchSum += batch.length;
         for (const p of batch) {
           counts.messages += 1;
           counts.readings += p.message.readings.length;

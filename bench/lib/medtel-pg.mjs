@@ -135,6 +135,9 @@ async function startMedtelPg(dir, gateways, replicas) {
         duplicates: sum((m) => m.dataDuplicate),
         quarantined: sum((m) => m.quarantined),
         commitErrors: sum((m) => m.commitErrors),
+        commits: sum((m) => m.batchCount),
+        batchSum: sum((m) => m.batchSum),
+        commitSecondsSum: sum((m) => m.commitSecondsSum),
       };
     },
     stop: async () => {

@@ -118,7 +118,16 @@ async function startMedtelSqlite(dir, gateways, { profileDir } = {}) {
     exited: collector.exited,
     committed: async () => {
       const m = await scrape(collector.httpUrl);
-      return { messages: m.dataStored, readings: m.readings, duplicates: m.dataDuplicate, quarantined: m.quarantined, commitErrors: m.commitErrors };
+      return {
+        messages: m.dataStored,
+        readings: m.readings,
+        duplicates: m.dataDuplicate,
+        quarantined: m.quarantined,
+        commitErrors: m.commitErrors,
+        commits: m.batchCount,
+        batchSum: m.batchSum,
+        commitSecondsSum: m.commitSecondsSum,
+      };
     },
     stop: () => collector.stop(),
     log: collector.log,

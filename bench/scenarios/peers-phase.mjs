@@ -31,7 +31,8 @@ export async function runPhase(broker, phase, opts, { abort, progress }) {
       window: phase.window,
       shape: phase.shape,
       ratePerDevice: opts.rate,
-      drainTimeoutMs: 20_000,
+      // Past saturation every connection has its whole window in flight: let it drain at the broker's pace.
+      drainTimeoutMs: 30_000 + phase.gateways.length * phase.window,
     },
     phase.gateways,
     { processes: opts.loadProcesses, onError: abort.fail },
@@ -60,7 +61,7 @@ export async function runPhase(broker, phase, opts, { abort, progress }) {
     const cpuAfter = samplers.map((s) => s.cpuNow());
     const committedAfter = await guard(broker.committed());
 
-    await guard(withTimeout(fleet.allResults, 40_000, 'waiting for the load processes to drain and report'));
+    await guard(withTimeout(fleet.allResults, 45_000 + phase.gateways.length * phase.window, 'waiting for the load processes to drain and report'));
     await fleet.waitExited();
     const cpuPct = samplers.reduce((n, _, i) => n + ((cpuAfter[i].cpu - cpuBefore[i].cpu) / ((cpuAfter[i].at - cpuBefore[i].at) / 1000)) * 100, 0);
     // Peak RSS over the measured window, added over the broker's processes (replicas).

@@ -34,6 +34,8 @@ export function phaseFigures(peer, phase, m, opts) {
   const secs = load.measuredSeconds || 1;
   const committedMsgs = m.committedAfter && m.committedBefore ? m.committedAfter.messages - m.committedBefore.messages : undefined;
   const committedReadings = m.committedAfter && m.committedBefore ? m.committedAfter.readings - m.committedBefore.readings : undefined;
+  const delta = (k) => (m.committedAfter?.[k] ?? Number.NaN) - (m.committedBefore?.[k] ?? Number.NaN);
+  const commits = delta('commits');
   return {
     peer: peer.name,
     shape: phase.shape,
@@ -52,6 +54,10 @@ export function phaseFigures(peer, phase, m, opts) {
       max: round(load.hist.max / 1000),
       count: load.hist.count,
     },
+    // Group commit: messages per transaction and time per commit (fsync included) over the measured window.
+    meanBatch: commits > 0 ? round(delta('batchSum') / commits, 1) : null,
+    meanCommitMs: commits > 0 ? round((delta('commitSecondsSum') / commits) * 1000, 2) : null,
+    commitBusyPct: commits > 0 ? round((delta('commitSecondsSum') / m.seconds) * 100, 1) : null,
     brokerCpuPct: round(m.cpuPct, 1),
     brokerRssMB: round(m.rssMB, 1),
     generatorCpuPct: round((load.cpuSeconds / secs) * 100, 1),

@@ -105,7 +105,7 @@ function phasesFor(peer, opts) {
 const phaseCount = (opts) => opts.peers.reduce((n, name) => n + phasesFor({ name }, opts).length, 0);
 
 // Each phase: connect (scrypt per gateway: ~40 ms each) + warm-up + measured + drain; plus starts and the profile run.
-const budgetMs = (opts) => phaseCount(opts) * ((opts.warmup + opts.seconds) * 1000 + 60_000) + opts.peers.length * 30_000 + 120_000;
+const budgetMs = (opts) => phaseCount(opts) * ((opts.warmup + opts.seconds) * 1000 + 120_000) + opts.peers.length * 30_000 + 120_000;
 
 /** Gateway ids per phase (a collector de-duplicates by (gateway, seq), so every phase gets fresh ids), all with one secret. */
 function gatewaysFor(phases, opts, secret) {
@@ -220,12 +220,14 @@ function outcome({ opts, rows, figures, checks, skipped, logs, profile }) {
   const gen = figures.map((f) => f.generatorCpuPct).filter(Number.isFinite);
   if (gen.length) lines.push(`generator: lean, ${opts.loadProcesses} processes; its CPU peaked at ${Math.max(...gen)}% (of one core) in a phase`);
   for (const s of skipped) lines.push(`skipped ${s.peer}: ${s.reason}`);
+  for (const f of figures.filter((x) => x.meanBatch !== null && !x.scale))
+    lines.push(`commits ${f.peer} ${f.label}: ${f.meanBatch} msg/commit, ${f.meanCommitMs} ms/commit, ${f.commitBusyPct}% of the time committing`);
   const scale = figures.filter((f) => f.peer === 'medtel-sqlite' && f.shape === 'rate').sort((a, b) => a.devices - b.devices);
   if (scale.length > 1) {
     lines.push('scale curve (medtel-sqlite, fixed rate):');
     for (const f of scale)
       lines.push(
-        `  ${f.devices} devices: offered ${Math.round(f.offeredMsgPerSec)} msg/s, acked ${Math.round(f.msgPerSec)}, p99 ${f.pubackMs.p99} ms, collector ${f.brokerCpuPct}% CPU`,
+        `  ${f.devices} devices: offered ${Math.round(f.offeredMsgPerSec)} msg/s, acked ${Math.round(f.msgPerSec)}, p99 ${f.pubackMs.p99} ms, collector ${f.brokerCpuPct}% CPU, ${f.meanBatch} msg/commit, ${f.meanCommitMs} ms/commit`,
       );
   }
   if (profile && !profile.error) {
