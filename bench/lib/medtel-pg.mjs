@@ -110,7 +110,13 @@ async function startRedis(dir) {
     10_000,
     'waiting for redis-server',
   );
-  return { url: `redis://${HOST}:${port}`, stop: async () => (child.kill('SIGTERM'), await once(child, 'exit')) };
+  return {
+    url: `redis://${HOST}:${port}`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
 }
 
 async function startMedtelPg(dir, gateways, replicas) {

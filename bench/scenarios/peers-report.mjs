@@ -29,7 +29,7 @@ export function shapeLabel(phase, opts) {
 }
 
 /** Figures of one measured phase (JSON and table). */
-export function phaseFigures(peer, phase, m, opts) {
+export function phaseFigures(peer, phase, m) {
   const { load } = m;
   const secs = load.measuredSeconds || 1;
   const committedMsgs = m.committedAfter && m.committedBefore ? m.committedAfter.messages - m.committedBefore.messages : undefined;

@@ -156,7 +156,7 @@ async function run(opts) {
         const label = labelOf(p, k);
         progress(`${peer.name}: ${label}`);
         const m = await runPhase(broker, phase, opts, { abort, progress: (t) => progress(`${peer.name} ${p.shape}: ${t}`) });
-        const f = { ...phaseFigures(peer, phase, m, opts), label, scale: !!p.scale };
+        const f = { ...phaseFigures(peer, phase, m), label, scale: !!p.scale };
         acked += f.totals.acked;
         figures.push(f);
         checks.push(...phaseChecks(`${peer.name} ${label}`, f));
