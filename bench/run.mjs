@@ -17,10 +17,11 @@ import { drain } from './scenarios/drain.mjs';
 import { ecg } from './scenarios/ecg.mjs';
 import { ingest } from './scenarios/ingest.mjs';
 import { opcua } from './scenarios/opcua.mjs';
+import { peers } from './scenarios/peers.mjs';
 import { phi } from './scenarios/phi.mjs';
 
 /** In the order they run without --scenario. */
-const SCENARIOS = [ingest, drain, ecg, opcua, phi];
+const SCENARIOS = [ingest, drain, ecg, opcua, phi, peers];
 
 installCleanup();
 

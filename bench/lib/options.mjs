@@ -9,8 +9,8 @@
  *                   (scenarios may share an option name: without --scenario it applies to each)
  *   help            {summary: paragraph, options: its option lines, quick: what --quick does}
  *   options         its options as node:util parseArgs declarations (all strings)
- *   resolveOptions  ({quick, num}) -> its options object; num(name, default, {min, max, integer})
- *                   validates one numeric option
+ *   resolveOptions  ({quick, num, values}) -> its options object; num(name, default, {min, max, integer})
+ *                   validates one numeric option; values are the raw parsed options (lists, booleans)
  *   budgetMs        (opts) -> how long the whole run may take before the watchdog ends it
  *   run             (opts) -> outcome for lib/report.mjs
  */
@@ -104,7 +104,7 @@ export function parseOptions(argv, scenarios) {
       quick,
       keep: values.keep,
       profile: values.profile === undefined ? undefined : resolve(values.profile),
-      ...scenario.resolveOptions({ quick, num }),
+      ...scenario.resolveOptions({ quick, num, values }),
       json: values.json === undefined ? join(RESULTS_DIR, `${scenario.name}-${stamp}.json`) : jsonFor(values.json, scenario.name, chosen.length > 1),
     },
   }));
