@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { ARTIFACTS, DESKTOP, TABLET, launchBrowser, signedIn as signedIn_ } from './browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, freePort, waitFor } from './helpers.js';
+import { freePort, waitFor } from './helpers.js';
 import { type Stack, startStack } from './stack.js';
 
 /**
@@ -12,11 +12,6 @@ import { type Stack, startStack } from './stack.js';
  * blocks 15 s in, so its occlusion alarm arrives while the page is open and
  * must appear without a reload. Screenshots go to test-artifacts/.
  */
-const CHROMIUM = process.env.MEDTEL_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const DESKTOP = { width: 1366, height: 768 };
-const TABLET = { width: 820, height: 1180 };
-
 type Alert = { id: number; key: string; deviceId: string; state: string; priority: string; version: number };
 
 let stack: Stack;
@@ -27,8 +22,6 @@ let alertsAtPageLoad: Alert[] = [];
 const url = () => `http://127.0.0.1:${stack.ports.http}/`;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium), or set MEDTEL_CHROMIUM`);
-  mkdirSync(ARTIFACTS, { recursive: true });
   const modbus = [await freePort(), await freePort()];
   const pump = (id: string, port: number) => ({
     id,
@@ -48,20 +41,7 @@ beforeAll(async () => {
   });
   technician = stack.token;
   viewer = await stack.tokenFor('viewer', 'ward-nurse');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    // playwright-core gives every launch a fresh, temporary --user-data-dir of its own (it refuses one in args).
-  });
+  browser = await launchBrowser();
 }, 90_000);
 
 afterAll(async () => {
@@ -69,21 +49,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function signedIn(token: string, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  // A CSP violation or a script error would show here: the page must run under its strict policy.
-  page.on('pageerror', (err) => errors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  await page.goto(url());
-  await page.fill('#token', token);
-  await page.click('#sign-in-form button[type=submit]');
-  await page.waitForSelector('#who:not([hidden])');
-  return { context, page, errors };
-}
+const signedIn = (token: string, viewport = DESKTOP) => signedIn_(browser, url(), token, viewport);
 
 const openAlert = async () =>
   (await stack.api<{ items: Alert[] }>('/api/v1/alerts?state=open')).body.items.find((a) => a.key === 'alarm:gw-dash.pump-2:occlusion');

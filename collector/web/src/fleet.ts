@@ -1,4 +1,5 @@
 import { getJson } from './api.js';
+import { renderApprovals } from './approvals.js';
 import { ago, errorText, formatTime, h, pill, replaceChildren } from './dom.js';
 import type { View } from './view.js';
 
@@ -41,8 +42,10 @@ export const fleetView: View = (root) => {
   const devicesBox = h('div');
   const filterBar = h('div', { class: 'filters' });
   const stamp = h('span', { class: 'muted' });
+  const approvalsBox = h('section', { class: 'card', 'data-testid': 'approvals', hidden: true });
   replaceChildren(
     root,
+    approvalsBox,
     h('section', { class: 'card' }, h('h2', {}, 'Gateways'), gatewaysBox),
     h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Devices'), stamp), filterBar, devicesBox),
   );
@@ -124,6 +127,7 @@ export const fleetView: View = (root) => {
       devices = d.items;
       replaceChildren(gatewaysBox, gatewayTable(g.items));
       render();
+      await renderApprovals(approvalsBox, () => void load());
       stamp.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (err) {
       stamp.textContent = `could not refresh: ${errorText(err)}`;
