@@ -1,85 +1,27 @@
 #!/usr/bin/env node
 // npm run demo: a collector, a pump simulator and an agent wired together on
 // loopback with embedded defaults. Logs go to .demo/logs/; Ctrl-C stops all.
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSecret, hashSecret, issueToken, loadOrCreateSigningKey } from '@medtel/collector';
 import { initKeyring } from '@medtel/shared';
 import { seedDemo } from './demo-seed.mjs';
+import { createProcessGroup } from './lib/demo-processes.mjs';
+import { portNear } from './lib/free-port.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const dir = join(root, '.demo');
 const say = (line) => process.stdout.write(`${line}\n`);
 
-/** The usual port if it is free, else any free one (so a second demo or a busy 8080 does not stop us). */
-function portNear(preferred) {
-  const tryPort = (port) =>
-    new Promise((res) => {
-      const s = createServer();
-      s.once('error', () => res(undefined));
-      s.listen(port, '127.0.0.1', () => {
-        const p = s.address().port;
-        s.close(() => res(p));
-      });
-    });
-  return tryPort(preferred).then((p) => p ?? tryPort(0));
-}
+const group = createProcessGroup({ cwd: dir, logDir: join(dir, 'logs'), say, onUnexpectedExit: () => shutdown(1) });
+const start = (name, workspace, args, readyPattern) => group.start(name, join(root, workspace, 'dist', 'cli.js'), args, readyPattern);
 
-const children = [];
-function start(name, workspace, args, readyPattern) {
-  const log = createWriteStream(join(dir, 'logs', `${name}.log`));
-  const child = spawn(process.execPath, [join(root, workspace, 'dist', 'cli.js'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push({ name, child });
-  let buffered = '';
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${name} did not start within 30 s; see .demo/logs/${name}.log`)), 30_000);
-    const onData = (chunk) => {
-      log.write(chunk);
-      buffered += chunk.toString();
-      if (readyPattern.test(buffered)) {
-        clearTimeout(timer);
-        buffered = '';
-        readyPattern = /$^/; // only once
-        res(child);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (!stopping) {
-        say(`demo: ${name} exited (code ${code}); see .demo/logs/${name}.log`);
-        rej(new Error(`${name} exited`));
-        shutdown(1);
-      }
-    });
-  });
-}
-
-let stopping = false;
 async function shutdown(code = 0) {
-  if (stopping) return;
-  stopping = true;
+  if (group.isStopping()) return;
   say('\ndemo: stopping agent, simulator and collector...');
   // Agent first, so its last readings still reach the collector.
-  for (const name of ['agent', 'pump-sim', 'ventilator-sim', 'plugged-vent-sim', 'ecg-sim', 'xray-sim', 'mri-sim', 'ct-sim', 'collector']) {
-    const c = children.find((x) => x.name === name);
-    if (!c || c.child.exitCode !== null) continue;
-    c.child.kill('SIGTERM');
-    await new Promise((r) => {
-      const t = setTimeout(() => {
-        c.child.kill('SIGKILL');
-        r();
-      }, 5000);
-      c.child.once('exit', () => {
-        clearTimeout(t);
-        r();
-      });
-    });
-  }
+  await group.stopAll(['agent', 'pump-sim', 'ventilator-sim', 'plugged-vent-sim', 'ecg-sim', 'xray-sim', 'mri-sim', 'ct-sim', 'collector']);
   say('demo: stopped. Data kept in .demo/ until the next run.');
   process.exit(code);
 }

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { redisSettings } from '../collector/dist/cluster/redis-config.js';
 import { loadCollectorConfig } from '../collector/dist/config.js';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -196,6 +197,37 @@ describe.each(['multi', 'multi-ingest-rate'] as const)('the multi-replica overla
       expect(env.find((e: { name: string }) => e.name === name)?.valueFrom.secretKeyRef.name, name).toBe('medtel-collector-backends');
     const egress = one(objects, 'NetworkPolicy').spec.egress.flatMap((r: { ports: { port: number }[] }) => r.ports.map((p) => p.port));
     expect(egress).toEqual(expect.arrayContaining([53, 5432, 6379]));
+  });
+
+  it('gives the collector a config it accepts: PostgreSQL and Redis without passwords in it, every file where the pod mounts one', () => {
+    const dir = tempDir();
+    try {
+      const file = join(dir.path, 'collector.yaml');
+      writeFileSync(file, one(objects, 'ConfigMap').data?.['collector.yaml'] ?? '');
+      const config = loadCollectorConfig(file);
+      // The store is PostgreSQL (not the SQLite default), its password comes from PGPASSWORD (node-postgres reads it).
+      const store = new URL(config.store.url ?? '');
+      expect(store.protocol).toBe('postgres:');
+      expect(store.username).not.toBe('');
+      expect(store.password).toBe('');
+      expect(config.store.passwordFile).toBeUndefined();
+      // Redis: the collector resolves the password from REDIS_PASSWORD, which the Deployment takes from the Secret.
+      expect(config.redis, 'redis:').toBeDefined();
+      const redis = redisSettings(config.redis as NonNullable<typeof config.redis>, dir.path, { REDIS_PASSWORD: 'from-the-secret' });
+      expect(redis.password).toBe('from-the-secret');
+      expect(new URL(redis.url).password).toBe('');
+      const pod = one(objects, 'Deployment').spec.template.spec;
+      const mounts: string[] = pod.containers[0].volumeMounts.map((m: { mountPath: string }) => m.mountPath);
+      for (const path of [config.auth.keyFile, config.mqtt.tls?.certFile, config.mqtt.tls?.keyFile])
+        expect(
+          mounts.some((m) => path?.startsWith(`${m}/`)),
+          `${path} is on a mounted volume`,
+        ).toBe(true);
+      expect(config.http.host).toBe('0.0.0.0');
+      expect(config.mqtt.plain.enabled).toBe(false);
+    } finally {
+      dir.remove();
+    }
   });
 });
 
