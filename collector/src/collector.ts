@@ -81,6 +81,12 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     if (replica) {
       replica.redis.startHealth();
       await replica.feed.start({ onAlertChange: (l) => alerting.service.onChange(l), onStored: (l) => ingestor.onStored(l) });
+      // Rule changes made through any replica's API reach every replica's rule engine without a restart.
+      alerting.onRulesChanged(() => replica.feed.announce('rules-changed'));
+      replica.feed.onControl((notice) => {
+        if (notice.type !== 'rules-changed') return;
+        alerting.rulesChangedElsewhere().catch((err: Error) => logger.error({ err: err.message }, 'alert rules from another replica not loaded'));
+      });
       presence = await replica.startPresence((gateway) => broker?.isGatewayConnected(gateway) ?? false);
     }
     const calibrationLease = replica ? await replica.lease('calibration-overdue') : undefined;
