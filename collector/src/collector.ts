@@ -60,6 +60,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     connectivityGraceMs: parseDuration(config.alerts.connectivityGrace),
     tickMs: parseDuration(config.alerts.evaluateEvery),
     shared: replica !== undefined,
+    ...(replica ? { gatewayConnectedSomewhere: (gateway: string) => presence?.isConnected(gateway) ?? Promise.resolve(false) } : {}),
   });
   let broker: BrokerHandle | undefined;
   let api: FastifyInstance | undefined;
@@ -128,8 +129,8 @@ export async function startCollector(config: CollectorConfig, options: { logger?
             onPresence: (gateway: string, up: boolean) => {
               if (!up) return presence?.disconnected(gateway);
               presence?.connected(gateway);
-              // Its alerts may have been raised on the replica that held it before.
-              void alerting.service.adoptGateway(gateway);
+              // Its alerts may have been raised on the replica that held it before; it is online.
+              void alerting.gatewayArrived(gateway);
             },
           }
         : {}),

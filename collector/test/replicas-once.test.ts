@@ -13,7 +13,7 @@ import { SECRETS, connectGateway, startTestCollector } from './collector-fixture
  * PostgreSQL with MEDTEL_TEST_STORE=postgres): a rule created through one
  * replica's API is evaluated by the other without a restart; two people
  * resolving the same alert on two replicas at once: one wins, the other gets
- * 409; a SIGKILLed lease holder's job moves to another replica within the
+ * 409; a gateway that moves is not left offline on the replica it left; a SIGKILLed lease holder's job moves to another replica within the
  * lease's TTL.
  */
 type Collector = Awaited<ReturnType<typeof startTestCollector>>;
@@ -23,11 +23,13 @@ let b: Collector;
 const stopped = new Set<Collector>();
 
 const LEASE_TTL_MS = 2000;
+const GRACE_MS = 1000;
 const fast = (url: string) => (c: CollectorConfig) => {
   c.redis = { url, brokerHeartbeat: '1s', leaseTtl: `${LEASE_TTL_MS}ms` };
   c.alerts.holdOff = '0s';
   c.alerts.evaluateEvery = '100ms';
   c.alerts.calibrationCheckEvery = '200ms';
+  c.alerts.connectivityGrace = `${GRACE_MS}ms`;
 };
 
 const call = async (c: Collector, method: string, url: string, token: string, payload?: unknown, headers: Record<string, string> = {}) => {
@@ -111,6 +113,36 @@ describe.skipIf(!haveRedis)('replicas: work that must happen once', () => {
     expect(audit.body.items?.map((e) => e.action).sort()).toEqual(['alert:ack', 'alert:resolve']);
     await client.endAsync();
   });
+
+  it('raises a gateway-offline alert once, not on the replica a gateway left, and clears it where the gateway comes back', async () => {
+    const admin = await a.token('admin');
+    const offlineAlerts = async (state?: 'open') => {
+      const res = await call(a, 'GET', `/api/v1/alerts?source=connectivity${state ? '&state=open' : ''}`, admin);
+      return (res.body.items ?? []).filter((x) => x.gateway === 'gw-2' && x.sourceRef === 'gateway');
+    };
+    const will = {
+      topic: 'medtel/v1/bench/gw-2/state',
+      payload: Buffer.from(JSON.stringify({ v: 1, sentAt: Date.now(), state: 'offline' })),
+      qos: 1 as const,
+      retain: true,
+    };
+    const connect = (port: number) => connectGateway(port, 'gw-2', SECRETS['gw-2'], { clientId: 'gw-2-agent', clean: false, will });
+    // Dropped uncleanly on A (A publishes its will), back at once through B: A must not page anyone.
+    const first = await connect(a.mqttPort);
+    first.stream.destroy();
+    const second = await connect(b.mqttPort);
+    await waitFor('A saw the will', async () => (await a.store.listGateways()).find((g) => g.id === 'gw-2')?.state === 'offline' || undefined);
+    await new Promise((r) => setTimeout(r, GRACE_MS * 3)); // the grace passes on A: what it does then is the point
+    await a.alerts.idle();
+    expect(await offlineAlerts()).toHaveLength(0);
+    // Gone for good from B: raised once; back on A: cleared, not left open.
+    second.stream.destroy();
+    await waitFor('offline alert raised', async () => ((await offlineAlerts('open')).length === 1 ? true : undefined), 15_000);
+    const third = await connect(a.mqttPort);
+    await waitFor('offline alert resolved', async () => ((await offlineAlerts('open')).length === 0 ? true : undefined), 15_000);
+    expect(await offlineAlerts()).toHaveLength(1);
+    await third.endAsync();
+  }, 60_000);
 
   it('moves a scheduled job to another replica within the lease TTL when its holder is SIGKILLed', async () => {
     const held = async (c: Collector) => (await c.metrics.leaseHeld.get()).values.find((v) => v.labels.lease === 'calibration-overdue')?.value ?? 0;

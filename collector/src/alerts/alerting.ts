@@ -17,6 +17,8 @@ export interface AlertingOptions {
   now?: () => number;
   /** Several replicas share the store (docs/replicas.md). */
   shared?: boolean;
+  /** Replicas: whether a gateway is connected to any replica (presence), checked before raising it offline. */
+  gatewayConnectedSomewhere?: (gateway: string) => Promise<boolean>;
 }
 
 /**
@@ -51,7 +53,7 @@ export class Alerting {
       shared: options.shared ?? false,
     });
     this.engine = new RuleEngine(this.service, this.devices, options.holdOffMs);
-    this.sources = new DeviceSources(this.service, options.connectivityGraceMs);
+    this.sources = new DeviceSources(this.service, options.connectivityGraceMs, options.gatewayConnectedSomewhere);
     this.scheduler = new Scheduler((now) => this.tick(now), options.tickMs, this.now);
     this.service.onChange(() => this.countOpen());
   }
@@ -99,6 +101,17 @@ export class Alerting {
     const rules = await this.store.alerts.listRules();
     await this.service.refreshWhere('rule:');
     this.engine.setRules(rules);
+  }
+
+  /**
+   * Replicas: a gateway's connection opened on this replica. Its open alerts may have been raised
+   * elsewhere (re-read them first); a live connection is proof it is online, so a gateway-offline
+   * alert left by the replica it came from is cleared and a pending one dropped.
+   */
+  async gatewayArrived(gateway: string): Promise<void> {
+    await this.service.adoptGateway(gateway);
+    const now = this.now();
+    this.sources.gatewayState(gateway, 'online', now, now);
   }
 
   /** Called after rulesChanged() finished here (the replica wiring broadcasts it). */
