@@ -46,6 +46,8 @@ async function check(backend) {
 export async function startBalancer({ host = '127.0.0.1', port = 0, backends, checkEveryMs = 1000 }) {
   const state = backends.map((b) => ({ ...b, healthy: false, opened: 0, sockets: new Set() }));
   let next = 0;
+  // Client-side sockets too: server.close() waits for every one of them, so close() must end them.
+  const clients = new Set();
   const checkAll = async () => {
     await Promise.all(
       state.map(async (b) => {
@@ -67,6 +69,8 @@ export async function startBalancer({ host = '127.0.0.1', port = 0, backends, ch
     backend.opened++;
     const upstream = createConnection({ host: backend.host, port: backend.port });
     backend.sockets.add(upstream);
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
     const untrack = () => backend.sockets.delete(upstream);
     // An error on either side (a replica killed: reset) drops both, so the client reconnects.
     const abort = () => {
@@ -95,6 +99,7 @@ export async function startBalancer({ host = '127.0.0.1', port = 0, backends, ch
       new Promise((resolve) => {
         clearInterval(timer);
         for (const b of state) for (const s of b.sockets) s.destroy();
+        for (const c of clients) c.destroy();
         server.close(() => resolve());
       }),
   };

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import pgClient from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../collector/dist/index.js';
 import { issueToken, loadOrCreateSigningKey } from '../collector/dist/auth/index.js';
@@ -35,6 +36,8 @@ let pg: TestPostgres;
 let replicas: Replica[] = [];
 let lb: { port: number; connections(): Array<{ open: number }>; close(): Promise<void> };
 let admin: string;
+let storeUrl: string;
+const clients = new Map<string, MqttClient>();
 
 async function startReplica(name: string, store: string): Promise<Replica> {
   const mqttPort = await freePort();
@@ -76,9 +79,9 @@ describe('two replicas, Redis, PostgreSQL, a load balancer; one replica killed m
     dir = tempDir('medtel-replicas-');
     redis = await startRedis();
     pg = await startTestPostgres();
-    const store = await pg.database();
+    storeUrl = await pg.database();
     // One after the other: the second finds the schema migrated (both would wait on the migration lock anyway).
-    replicas = [await startReplica('a', store), await startReplica('b', store)];
+    replicas = [await startReplica('a', storeUrl), await startReplica('b', storeUrl)];
     const { startBalancer } = (await import(/* @vite-ignore */ join(ROOT, 'scripts', 'tcp-balancer.mjs'))) as {
       startBalancer(o: object): Promise<typeof lb>;
     };
@@ -90,15 +93,21 @@ describe('two replicas, Redis, PostgreSQL, a load balancer; one replica killed m
   }, 180_000);
 
   afterAll(async () => {
+    // Gateways first (a failed assertion leaves them reconnecting), then bounded stops: a replica that
+    // has not exited 20 s after SIGTERM is killed, so this hook never outlives its timeout.
+    for (const c of clients.values()) c.end(true);
     await lb?.close();
-    for (const r of replicas) await r.proc.stop('SIGTERM');
+    for (const r of replicas) {
+      const killer = setTimeout(() => r.proc.child.kill('SIGKILL'), 20_000);
+      await r.proc.stop('SIGTERM');
+      clearTimeout(killer);
+    }
     await redis?.close();
     pg?.remove();
     dir?.remove();
-  });
+  }, 60_000);
 
   it('stores every reading exactly once, raises an alert once, and keeps one audit chain', async () => {
-    const clients = new Map<string, MqttClient>();
     for (const g of GATEWAYS) {
       const client = mqtt.connect(`mqtt://127.0.0.1:${lb.port}`, {
         clientId: `agent-${g}`,
@@ -173,12 +182,28 @@ describe('two replicas, Redis, PostgreSQL, a load balancer; one replica killed m
     for (const g of GATEWAYS) {
       const values = await waitFor(`all readings of ${g}`, async () => {
         const res = await api(survivor, 'GET', `/devices/${g}.pump-1/telemetry?limit=${MESSAGES * 2}`);
-        const items = (res.body.items ?? res.body) as Array<{ value: number }>;
-        return items.length >= MESSAGES ? items.map((r) => r.value) : undefined;
+        // GET …/telemetry answers { device, count, readings } (newest first).
+        const readings = (res.body.readings ?? []) as Array<{ value: number }>;
+        return readings.length >= MESSAGES ? readings.map((r) => r.value) : undefined;
       });
       expect(values.sort((x, y) => x - y)).toEqual(Array.from({ length: MESSAGES }, (_, i) => i + 3));
       const alerts = await api(survivor, 'GET', `/alerts?device=${g}.pump-1&source=device-alarm`);
       expect(alerts.body.total, `${g}: one occlusion alert`).toBe(1);
+    }
+    // In PostgreSQL itself: one received row per (gateway, seq), one reading per (device, seq), none missing.
+    const db = new pgClient.Client(storeUrl);
+    await db.connect();
+    try {
+      const received = await db.query(
+        "SELECT gateway, count(*)::int AS n, count(DISTINCT seq)::int AS distinct FROM received WHERE kind = 'data' GROUP BY gateway ORDER BY gateway",
+      );
+      expect(received.rows).toEqual(GATEWAYS.map((gateway) => ({ gateway, n: MESSAGES, distinct: MESSAGES })));
+      const readings = await db.query(
+        'SELECT s.device_id AS device, count(*)::int AS n, count(DISTINCT r.seq)::int AS distinct FROM readings r JOIN series s ON s.id = r.series_id GROUP BY s.device_id ORDER BY s.device_id',
+      );
+      expect(readings.rows).toEqual(GATEWAYS.map((g) => ({ device: `${g}.pump-1`, n: MESSAGES, distinct: MESSAGES })));
+    } finally {
+      await db.end();
     }
     for (const c of clients.values()) await c.endAsync();
     const verify = startCli('collector', ['audit', 'verify', '--config', survivor.config], dir.path);

@@ -53,10 +53,15 @@ program
       fail(err);
     }
     logTracing(tracing, collector.logger);
-    stopOnSignals(async () => {
-      await collector.stop();
-      await tracing.shutdown();
-    }, collector.logger);
+    stopOnSignals(
+      async () => {
+        await collector.stop();
+        await tracing.shutdown();
+        // Bounded: a replica behind a balancer is replaced, not waited for; gateways re-send what was not acknowledged.
+      },
+      collector.logger,
+      { deadlineMs: 15_000 },
+    );
   });
 
 program

@@ -60,6 +60,7 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     connectivityGraceMs: parseDuration(config.alerts.connectivityGrace),
     tickMs: parseDuration(config.alerts.evaluateEvery),
     shared: replica !== undefined,
+    ...(replica ? { gatewayConnectedSomewhere: (gateway: string) => presence?.isConnected(gateway) ?? Promise.resolve(false) } : {}),
   });
   let broker: BrokerHandle | undefined;
   let api: FastifyInstance | undefined;
@@ -81,6 +82,12 @@ export async function startCollector(config: CollectorConfig, options: { logger?
     if (replica) {
       replica.redis.startHealth();
       await replica.feed.start({ onAlertChange: (l) => alerting.service.onChange(l), onStored: (l) => ingestor.onStored(l) });
+      // Rule changes made through any replica's API reach every replica's rule engine without a restart.
+      alerting.onRulesChanged(() => replica.feed.announce('rules-changed'));
+      replica.feed.onControl((notice) => {
+        if (notice.type !== 'rules-changed') return;
+        alerting.rulesChangedElsewhere().catch((err: Error) => logger.error({ err: err.message }, 'alert rules from another replica not loaded'));
+      });
       presence = await replica.startPresence((gateway) => broker?.isGatewayConnected(gateway) ?? false);
     }
     const calibrationLease = replica ? await replica.lease('calibration-overdue') : undefined;
@@ -122,8 +129,8 @@ export async function startCollector(config: CollectorConfig, options: { logger?
             onPresence: (gateway: string, up: boolean) => {
               if (!up) return presence?.disconnected(gateway);
               presence?.connected(gateway);
-              // Its alerts may have been raised on the replica that held it before.
-              void alerting.service.adoptGateway(gateway);
+              // Its alerts may have been raised on the replica that held it before; it is online.
+              void alerting.gatewayArrived(gateway);
             },
           }
         : {}),

@@ -17,6 +17,8 @@ export interface AlertingOptions {
   now?: () => number;
   /** Several replicas share the store (docs/replicas.md). */
   shared?: boolean;
+  /** Replicas: whether a gateway is connected to any replica (presence), checked before raising it offline. */
+  gatewayConnectedSomewhere?: (gateway: string) => Promise<boolean>;
 }
 
 /**
@@ -32,6 +34,8 @@ export class Alerting {
   private readonly devices = new Map<string, DeviceInfo>();
   private readonly scheduler: Scheduler;
   private readonly now: () => number;
+  private readonly shared: boolean;
+  private readonly rulesListeners: Array<() => void> = [];
 
   constructor(
     private readonly store: Store,
@@ -40,6 +44,7 @@ export class Alerting {
     options: AlertingOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.shared = options.shared ?? false;
     this.service = new AlertService(store.alerts, logger, {
       holdOffMs: options.holdOffMs,
       now: this.now,
@@ -48,7 +53,7 @@ export class Alerting {
       shared: options.shared ?? false,
     });
     this.engine = new RuleEngine(this.service, this.devices, options.holdOffMs);
-    this.sources = new DeviceSources(this.service, options.connectivityGraceMs);
+    this.sources = new DeviceSources(this.service, options.connectivityGraceMs, options.gatewayConnectedSomewhere);
     this.scheduler = new Scheduler((now) => this.tick(now), options.tickMs, this.now);
     this.service.onChange(() => this.countOpen());
   }
@@ -75,13 +80,43 @@ export class Alerting {
     return this.service.idle();
   }
 
-  /** After a rule was created, changed or deleted through the API; alerts of rules that went away (or were disabled) are resolved. */
+  /**
+   * After a rule was created, changed or deleted through the API; alerts of
+   * rules that went away (or were disabled) are resolved. With replicas the
+   * open rule alerts are re-read first (others may have raised some), and
+   * the other replicas are told once this is done (onRulesChanged).
+   */
   async rulesChanged(): Promise<void> {
     const rules = await this.store.alerts.listRules();
+    if (this.shared) await this.service.refreshWhere('rule:');
     const live = new Set(rules.filter((r) => r.enabled).map((r) => r.id));
     const gone = new Set(this.service.openAlerts().flatMap((a) => (a.ruleId !== null && !live.has(a.ruleId) ? [a.ruleId] : [])));
     for (const ruleId of gone) await this.service.resolveWhere(`rule:${ruleId}:`, 'rule deleted or disabled');
     this.engine.setRules(rules);
+    for (const l of this.rulesListeners) l();
+  }
+
+  /** Replicas: another replica changed the rules (and resolved what went away); pick them up without writing. */
+  async rulesChangedElsewhere(): Promise<void> {
+    const rules = await this.store.alerts.listRules();
+    await this.service.refreshWhere('rule:');
+    this.engine.setRules(rules);
+  }
+
+  /**
+   * Replicas: a gateway's connection opened on this replica. Its open alerts may have been raised
+   * elsewhere (re-read them first); a live connection is proof it is online, so a gateway-offline
+   * alert left by the replica it came from is cleared and a pending one dropped.
+   */
+  async gatewayArrived(gateway: string): Promise<void> {
+    await this.service.adoptGateway(gateway);
+    const now = this.now();
+    this.sources.gatewayState(gateway, 'online', now, now);
+  }
+
+  /** Called after rulesChanged() finished here (the replica wiring broadcasts it). */
+  onRulesChanged(listener: () => void): void {
+    this.rulesListeners.push(listener);
   }
 
   /** Ingestor.onStored listener: synchronous and database-free (changes of verdict are queued to the service). */

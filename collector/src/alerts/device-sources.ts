@@ -21,6 +21,11 @@ export class DeviceSources {
   constructor(
     private readonly service: AlertService,
     private readonly graceMs: number,
+    /**
+     * Replicas: is the gateway connected to some replica right now? A will ingested here may be
+     * stale — the gateway reconnected to another replica, which this one never hears from.
+     */
+    private readonly gatewayConnectedSomewhere?: (gateway: string) => Promise<boolean>,
   ) {}
 
   alarm(deviceId: string, gateway: string, m: AlarmMessage, receivedAt: number): void {
@@ -69,17 +74,28 @@ export class DeviceSources {
     for (const [key, p] of this.pending) {
       if (now - p.since < this.graceMs) continue;
       this.pending.delete(key);
-      void this.service.raise({
-        key,
-        source: 'connectivity',
-        sourceRef: p.deviceId ? 'device' : 'gateway',
-        deviceId: p.deviceId,
-        gateway: p.gateway,
-        priority: p.deviceId ? 'medium' : 'high',
-        text: p.text,
-        at: now,
-        repeat: false,
-      });
+      if (!p.deviceId && this.gatewayConnectedSomewhere) {
+        const raise = this.raiseInput(key, p, now);
+        void this.gatewayConnectedSomewhere(p.gateway)
+          .catch(() => false)
+          .then((connected) => (connected ? undefined : this.service.raise(raise)));
+        continue;
+      }
+      void this.service.raise(this.raiseInput(key, p, now));
     }
+  }
+
+  private raiseInput(key: string, p: { deviceId: string | null; gateway: string; text: string }, now: number) {
+    return {
+      key,
+      source: 'connectivity',
+      sourceRef: p.deviceId ? 'device' : 'gateway',
+      deviceId: p.deviceId,
+      gateway: p.gateway,
+      priority: p.deviceId ? 'medium' : 'high',
+      text: p.text,
+      at: now,
+      repeat: false,
+    } as const;
   }
 }

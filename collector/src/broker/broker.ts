@@ -84,6 +84,11 @@ export async function startBroker(options: {
   const shared = options.shared
     ? { id: options.shared.id, mq: options.shared.mq, persistence: options.shared.persistence, heartbeatInterval: options.shared.heartbeatIntervalMs }
     : {};
+  // Wills replayed from the shared session store carry the id of the broker that took them.
+  const isStaleWill = (packet: unknown) => {
+    const from = (packet as { brokerId?: unknown }).brokerId;
+    return options.shared !== undefined && typeof from === 'string' && from !== options.shared.id;
+  };
   const aedes = await Aedes.createBroker({
     ...shared,
     connectTimeout: limits.connectTimeoutMs,
@@ -94,6 +99,13 @@ export async function startBroker(options: {
       logger,
     ),
     authorizePublish: (client, packet, done) => {
+      if (client && isStaleWill(packet)) {
+        // A dead replica's will for a gateway that has meanwhile reconnected here (aedes hands us the
+        // live client): not stored, not retained, so neither the registry nor subscribers see it offline.
+        logger.info({ clientId: client.id, gateway: sessions.get(client)?.id }, 'will of a lost replica ignored: the gateway is connected here');
+        packet.retain = false;
+        return done(null);
+      }
       const limiter = client && limits.publishRate > 0 ? limiters.get(client) : undefined;
       const waitMs = limiter ? limiter.take() : 0;
       if (waitMs < 0 && client) {

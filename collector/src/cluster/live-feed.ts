@@ -53,6 +53,13 @@ export class LocalLiveFeed implements LiveFeed {
 
 type Listeners<T> = Set<(value: T) => void>;
 
+/** Replica-to-replica notices on `medtel:control` (never shown to stream clients). */
+export interface ControlNotice {
+  type: 'rules-changed';
+  /** The replica that sent it; a replica ignores its own. */
+  from: string;
+}
+
 /**
  * Fan-out through Redis pub/sub: every replica publishes its own alert changes
  * and readings, and every replica's streams are fed from the subscription
@@ -66,6 +73,7 @@ type Listeners<T> = Set<(value: T) => void>;
 export class RedisLiveFeed implements LiveFeed {
   private readonly alertListeners: Listeners<AlertChange> = new Set();
   private readonly readingListeners: Listeners<LiveReadings[]> = new Set();
+  private readonly controlListeners: Listeners<ControlNotice> = new Set();
   private readonly unhook: Array<() => void> = [];
   private readingsSubscribed = false;
   /** Last PUBLISH of readings reached nobody: skip until this time, then try again. */
@@ -77,8 +85,12 @@ export class RedisLiveFeed implements LiveFeed {
     private readonly prefix: string,
     private readonly metrics: CollectorMetrics,
     private readonly logger: Logger,
+    private readonly replicaId = '',
   ) {}
 
+  private get controlChannel() {
+    return `${this.prefix}control`;
+  }
   private get alertsChannel() {
     return `${this.prefix}live:alerts`;
   }
@@ -88,7 +100,7 @@ export class RedisLiveFeed implements LiveFeed {
 
   async start(sources: Sources): Promise<void> {
     this.sub.on('message', (channel: string, text: string) => this.received(channel, text));
-    await this.sub.subscribe(this.alertsChannel);
+    await this.sub.subscribe(this.alertsChannel, this.controlChannel);
     this.unhook.push(
       sources.onAlertChange((change) => this.publish(this.alertsChannel, 'alert', change)),
       sources.onStored((items) => {
@@ -120,6 +132,17 @@ export class RedisLiveFeed implements LiveFeed {
     };
   }
 
+  /** Notices from the other replicas (this replica's own are dropped). */
+  onControl(listener: (notice: ControlNotice) => void): () => void {
+    this.controlListeners.add(listener);
+    return () => this.controlListeners.delete(listener);
+  }
+
+  /** Tells the other replicas; fire-and-forget like every pub/sub event (docs/replicas.md says what a lost one costs). */
+  announce(type: ControlNotice['type']): void {
+    this.publish(this.controlChannel, 'control', { type, from: this.replicaId } satisfies ControlNotice);
+  }
+
   private subscribeReadings(): void {
     if (this.readingsSubscribed) return;
     this.readingsSubscribed = true;
@@ -143,6 +166,11 @@ export class RedisLiveFeed implements LiveFeed {
         const change = JSON.parse(text) as AlertChange;
         this.metrics.liveEvents.inc({ direction: 'received', type: 'alert' });
         for (const l of this.alertListeners) l(change);
+      } else if (channel === this.controlChannel) {
+        const notice = JSON.parse(text) as ControlNotice;
+        if (notice.from === this.replicaId) return;
+        this.metrics.liveEvents.inc({ direction: 'received', type: 'control' });
+        for (const l of this.controlListeners) l(notice);
       } else if (channel === this.readingsChannel) {
         const batch = JSON.parse(text) as LiveReadings[];
         this.metrics.liveEvents.inc({ direction: 'received', type: 'readings' });

@@ -25,12 +25,18 @@ export const RedisConfigSchema = Type.Union(
             description: "how often each replica tells the others it is alive; a lost replica's gateway wills are published after 3-4 of these (default 10s)",
           }),
         ),
+        leaseTtl: Type.Optional(
+          Type.String({
+            pattern: DURATION_PATTERN,
+            description: "how long a scheduled-job lease outlives its holder: a SIGKILLed holder's jobs move to another replica within this (default 15s)",
+          }),
+        ),
       },
       { additionalProperties: false, description: 'Redis with a password file or a broker heartbeat' },
     ),
   ],
   {
-    expected: 'a redis:// URL, or { url, passwordFile, brokerHeartbeat }',
+    expected: 'a redis:// URL, or { url, passwordFile, brokerHeartbeat, leaseTtl }',
     description:
       'Redis shared by several collector replicas (docs/replicas.md): broker sessions, retained messages and wills, live streams, leases. Password from REDIS_PASSWORD or `passwordFile`, never in the URL. Unset: a single collector',
   },
@@ -44,6 +50,8 @@ export interface RedisSettings {
   /** Prefix of the keys and channels medtel itself uses (aedes' own keys are its own). */
   keyPrefix: string;
   brokerHeartbeatMs: number;
+  /** TTL of job leases (renewed every third of it). */
+  leaseTtlMs: number;
 }
 
 /** Resolves `redis:` into settings; `base` is the config file's folder (for passwordFile). */
@@ -70,7 +78,9 @@ export function redisSettings(config: RedisConfig, base: string, env: NodeJS.Pro
     }
   }
   const heartbeat = 'brokerHeartbeat' in c && c.brokerHeartbeat ? parseDuration(c.brokerHeartbeat) : 10_000;
-  return { url: c.url, password, keyPrefix: 'medtel:', brokerHeartbeatMs: heartbeat };
+  const leaseTtl = 'leaseTtl' in c && c.leaseTtl ? parseDuration(c.leaseTtl) : 15_000;
+  if (leaseTtl < 1000) throw new ConfigError('redis.leaseTtl: must be at least 1s', '(config)', 'redis.leaseTtl');
+  return { url: c.url, password, keyPrefix: 'medtel:', brokerHeartbeatMs: heartbeat, leaseTtlMs: leaseTtl };
 }
 
 /** The URL without user info, for log lines. */

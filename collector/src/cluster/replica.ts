@@ -38,7 +38,7 @@ export class Replica {
     this.redis = new RedisConnections(settings, metrics, logger);
     this.mq = mqemitterRedis({ pubConn: this.redis.open('mq-pub'), subConn: this.redis.open('mq-sub') });
     this.persistence = aedesPersistenceRedis({ conn: this.redis.open('sessions') });
-    this.feed = new RedisLiveFeed(this.redis.open('live-pub'), this.redis.open('live-sub'), settings.keyPrefix, metrics, logger);
+    this.feed = new RedisLiveFeed(this.redis.open('live-pub'), this.redis.open('live-sub'), settings.keyPrefix, metrics, logger, this.id);
     logger.info({ redis: redisUrlForLog(settings.url), replica: this.id }, 'replica mode: sharing Redis with the other collectors');
   }
 
@@ -55,7 +55,7 @@ export class Replica {
   }
 
   /** A lease named `name`, started; `medtel_lease_held{lease}` follows it. */
-  async lease(name: string, ttlMs = 15_000): Promise<Lease> {
+  async lease(name: string, ttlMs = this.settings.leaseTtlMs): Promise<Lease> {
     const lease = new RedisLease(
       this.redis.open(`lease-${name}`, { enableOfflineQueue: false }),
       name,

@@ -159,11 +159,15 @@ export class PgAlertStore implements AlertStore {
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
       const before = toAlert(row);
       if (before.state === 'resolved' || (action === 'acknowledge' && before.state !== 'active')) return { ok: false, reason: 'state', state: before.state };
+      // FOR UPDATE above makes a concurrent action on another replica wait and then see the new version;
+      // the UPDATE checks version and state again all the same, so exactly one of two can ever win.
       const sql =
         action === 'acknowledge'
-          ? "UPDATE alerts SET state = 'acknowledged', ack_by = ?, ack_role = ?, ack_at = ?, ack_note = ?, version = version + 1 WHERE id = ? RETURNING *"
-          : "UPDATE alerts SET state = 'resolved', resolved_by = ?, resolved_role = ?, resolved_at = ?, resolve_note = ?, version = version + 1 WHERE id = ? RETURNING *";
-      const after = toAlert((await one(c, sql, [actor.sub, actor.role, at, reason, id])) as Row);
+          ? "UPDATE alerts SET state = 'acknowledged', ack_by = ?, ack_role = ?, ack_at = ?, ack_note = ?, version = version + 1 WHERE id = ? AND version = ? AND state = 'active' RETURNING *"
+          : "UPDATE alerts SET state = 'resolved', resolved_by = ?, resolved_role = ?, resolved_at = ?, resolve_note = ?, version = version + 1 WHERE id = ? AND version = ? AND state <> 'resolved' RETURNING *";
+      const updated = await one(c, sql, [actor.sub, actor.role, at, reason, id, expectedVersion]);
+      if (!updated) return { ok: false, reason: 'stale', current: before.version };
+      const after = toAlert(updated);
       await this.audit.append(c, {
         ...who(actor),
         action: action === 'acknowledge' ? 'alert:ack' : 'alert:resolve',

@@ -162,17 +162,21 @@ export class SqliteAlertStore implements AlertStore {
       const before = toAlert(row);
       // Acknowledging twice or acting on a resolved alert would rewrite who did it: refused.
       if (before.state === 'resolved' || (action === 'acknowledge' && before.state !== 'active')) return { ok: false, reason: 'state', state: before.state };
-      if (action === 'acknowledge') {
-        this.db
-          .prepare("UPDATE alerts SET state = 'acknowledged', ack_by = ?, ack_role = ?, ack_at = ?, ack_note = ?, version = version + 1 WHERE id = ?")
-          .run(actor.sub, actor.role, at, reason, id);
-      } else {
-        this.db
-          .prepare(
-            "UPDATE alerts SET state = 'resolved', resolved_by = ?, resolved_role = ?, resolved_at = ?, resolve_note = ?, version = version + 1 WHERE id = ?",
-          )
-          .run(actor.sub, actor.role, at, reason, id);
-      }
+      // The version and state are checked again by the UPDATE itself: with replicas another process may have
+      // acted between the read above and this write, and exactly one of two concurrent actions may win.
+      const changed =
+        action === 'acknowledge'
+          ? this.db
+              .prepare(
+                "UPDATE alerts SET state = 'acknowledged', ack_by = ?, ack_role = ?, ack_at = ?, ack_note = ?, version = version + 1 WHERE id = ? AND version = ? AND state = 'active'",
+              )
+              .run(actor.sub, actor.role, at, reason, id, expectedVersion).changes
+          : this.db
+              .prepare(
+                "UPDATE alerts SET state = 'resolved', resolved_by = ?, resolved_role = ?, resolved_at = ?, resolve_note = ?, version = version + 1 WHERE id = ? AND version = ? AND state <> 'resolved'",
+              )
+              .run(actor.sub, actor.role, at, reason, id, expectedVersion).changes;
+      if (changed === 0) return { ok: false, reason: 'stale', current: (this.stmt.alert.get(id) as Row).version as number };
       const after = toAlert(this.stmt.alert.get(id) as Row);
       this.audit.append({
         ...who(actor),
