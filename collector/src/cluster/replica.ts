@@ -15,6 +15,14 @@ const mqemitterRedis = require('mqemitter-redis') as (opts: object) => { close(c
 const aedesPersistenceRedis = require('aedes-persistence-redis') as (opts: object) => unknown;
 
 /**
+ * Subscriber connections skip ioredis' ready check: it sends INFO, which Redis
+ * refuses on a connection already in subscriber mode when the subscribe went
+ * out first ("Connection in subscriber mode", ioredis issue 2037), and the
+ * refusal counts as a failed connection that retries.
+ */
+const SUBSCRIBER = { enableReadyCheck: false } as const;
+
+/**
  * Everything one replica shares with the others through Redis
  * (docs/replicas.md): the broker's emitter and session store, gateway
  * presence, the live-stream fan-out and leases. Made only when the config
@@ -36,9 +44,9 @@ export class Replica {
     private readonly logger: Logger,
   ) {
     this.redis = new RedisConnections(settings, metrics, logger);
-    this.mq = mqemitterRedis({ pubConn: this.redis.open('mq-pub'), subConn: this.redis.open('mq-sub') });
+    this.mq = mqemitterRedis({ pubConn: this.redis.open('mq-pub'), subConn: this.redis.open('mq-sub', SUBSCRIBER) });
     this.persistence = aedesPersistenceRedis({ conn: this.redis.open('sessions') });
-    this.feed = new RedisLiveFeed(this.redis.open('live-pub'), this.redis.open('live-sub'), settings.keyPrefix, metrics, logger, this.id);
+    this.feed = new RedisLiveFeed(this.redis.open('live-pub'), this.redis.open('live-sub', SUBSCRIBER), settings.keyPrefix, metrics, logger, this.id);
     logger.info({ redis: redisUrlForLog(settings.url), replica: this.id }, 'replica mode: sharing Redis with the other collectors');
   }
 
