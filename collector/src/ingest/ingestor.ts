@@ -8,16 +8,36 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** How long the first message of a batch may wait for others, and the batch size that stops the wait. */
+export interface CommitWindow {
+  /** Longest wait before committing a batch that is still small (ms). 0: commit on the next event-loop turn. */
+  maxDelayMs: number;
+  /** A batch this large is committed at once, without waiting out maxDelayMs. */
+  flushAt: number;
+}
+
+/**
+ * Every commit is a WAL append and an fsync (synchronous=FULL); with ~1.5
+ * messages per commit at 1,000 msg/s that cost ~300 µs of CPU per message
+ * against ~80 µs in large batches. Waiting at most 2 ms for company puts
+ * several messages in each commit at low rates and adds at most 2 ms to a
+ * PUBACK; under load the queue reaches flushAt (or a commit is running)
+ * and nothing waits.
+ */
+export const DEFAULT_COMMIT_WINDOW: CommitWindow = { maxDelayMs: 2, flushAt: 500 };
+
 /**
  * Group commit: whatever arrived while the previous batch was committing goes
- * into the next transaction (a fixed batch size would wait for a timer and
- * starve the committer). Submissions resolve in arrival order, which keeps the
+ * into the next transaction, and a small batch waits a bounded moment for
+ * more (CommitWindow). Submissions resolve in arrival order, which keeps the
  * broker's PUBACKs in PUBLISH order per connection (MQTT-4.6.0-2).
  */
 export class Ingestor {
   private queue: Pending[] = [];
   private committing = false;
   private scheduled = false;
+  /** The coalescing timer of a small batch, cleared when the batch fills up first. */
+  private timer: NodeJS.Timeout | undefined;
   private idle: Array<() => void> = [];
   private listeners: Array<(items: IngestItem[]) => void> = [];
   /** Why the last commit failed, until one succeeds: /readyz reports it (the store cannot take data). */
@@ -28,6 +48,7 @@ export class Ingestor {
     private readonly metrics: CollectorMetrics,
     private readonly logger: Logger,
     private readonly maxBatch = 5000,
+    private readonly window: CommitWindow = DEFAULT_COMMIT_WINDOW,
   ) {}
 
   /** Resolves once the item is durable (or known to be a duplicate); rejects if the commit failed. */
@@ -35,16 +56,29 @@ export class Ingestor {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.metrics.queueDepth.set(this.queue.length);
-      if (!this.committing && !this.scheduled) {
+      // A running commit picks the queue up when it ends.
+      if (this.committing) return;
+      if (this.timer !== undefined && this.queue.length >= this.window.flushAt) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        this.scheduled = false;
+      }
+      if (this.scheduled) return;
+      this.scheduled = true;
+      if (this.window.maxDelayMs > 0 && this.queue.length < this.window.flushAt) {
+        this.timer = setTimeout(this.startDrain, this.window.maxDelayMs);
+      } else {
         // One turn of the event loop lets every packet of the same socket read join this batch.
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          void this.drain();
-        });
+        setImmediate(this.startDrain);
       }
     });
   }
+
+  private readonly startDrain = (): void => {
+    this.scheduled = false;
+    this.timer = undefined;
+    void this.drain();
+  };
 
   /**
    * Called after each commit with the items newly stored (duplicates left
@@ -62,6 +96,12 @@ export class Ingestor {
   /** Resolves when nothing is queued or committing (for orderly shutdown). */
   flushed(): Promise<void> {
     if (!this.committing && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    // Shutting down: a waiting small batch need not wait out its window.
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      setImmediate(this.startDrain);
+    }
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
@@ -76,13 +116,16 @@ export class Ingestor {
         const outcomes = await this.store.apply(batch.map((p) => p.item));
         this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
         this.metrics.batchSize.observe(batch.length);
-        batch.forEach((p, i) => {
+        const stored: IngestItem[] = [];
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i] as Pending;
           const outcome = outcomes[i] as ApplyOutcome;
-          this.count(p.item, outcome);
           p.resolve(outcome);
-        });
+          if (outcome === 'stored') stored.push(p.item);
+        }
+        this.count(batch, outcomes);
         this.commitError = undefined;
-        this.notify(batch.filter((_, i) => outcomes[i] === 'stored').map((p) => p.item));
+        this.notify(stored);
       } catch (err) {
         this.commitError = (err as Error).message;
         // Nothing in the batch is acknowledged: gateways keep the messages and send them again.
@@ -106,14 +149,28 @@ export class Ingestor {
     }
   }
 
-  private count(item: IngestItem, outcome: ApplyOutcome): void {
-    if (item.kind === 'quarantine') {
-      const kind = item.reason.split(':')[0] ?? 'unknown';
-      this.metrics.quarantined.inc({ kind });
-      this.metrics.messages.inc({ kind, outcome: 'quarantined' });
-      return;
+  /** Counters once per (kind, outcome) per batch: a labelled inc costs a label hash, not worth paying per message. */
+  private count(batch: Pending[], outcomes: ApplyOutcome[]): void {
+    const counts = new Map<string, { kind: string; outcome: string; n: number }>();
+    let readings = 0;
+    let quarantined: Map<string, number> | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const item = (batch[i] as Pending).item;
+      let kind: string = item.kind;
+      let outcome: string = outcomes[i] as ApplyOutcome;
+      if (item.kind === 'quarantine') {
+        kind = item.reason.split(':')[0] ?? 'unknown';
+        outcome = 'quarantined';
+        quarantined ??= new Map();
+        quarantined.set(kind, (quarantined.get(kind) ?? 0) + 1);
+      } else if (item.kind === 'data' && outcome === 'stored') readings += item.message.readings.length;
+      const key = `${kind}\u0000${outcome}`;
+      const c = counts.get(key);
+      if (c) c.n++;
+      else counts.set(key, { kind, outcome, n: 1 });
     }
-    this.metrics.messages.inc({ kind: item.kind, outcome });
-    if (item.kind === 'data' && outcome === 'stored') this.metrics.readings.inc(item.message.readings.length);
+    for (const c of counts.values()) this.metrics.messages.inc({ kind: c.kind, outcome: c.outcome }, c.n);
+    if (quarantined) for (const [kind, n] of quarantined) this.metrics.quarantined.inc({ kind }, n);
+    if (readings > 0) this.metrics.readings.inc(readings);
   }
 }

@@ -211,7 +211,7 @@ export class SqliteStore implements Store {
       case 'data': {
         const d = item.message;
         this.touched.set(id as string, { gateway: item.gateway, site: item.site, device: d.device, at: item.receivedAt });
-        for (const r of d.readings) this.telemetry.insert(id as string, r, d.seq);
+        this.telemetry.insertAll(id as string, d.readings, d.seq);
         this.phi.recordData(id as string, item.gateway, d, item.receivedAt);
         break;
       }
