@@ -4,7 +4,7 @@ import { HOUR_MS, connectedTime, meanHours, pmByRisk, percent, riskClass } from 
 import { NOT_A_FAILURE, type CauseCode } from '../../htm/work-order-rules.js';
 import type { Completion, SiteCalendar } from '../../htm/pm-schedule.js';
 import type { Kpis } from '../htm-store.js';
-import { type Row, toScheduleRow } from '../sqlite/htm-rows.js';
+import { type Row, toScheduleRow } from '../shared/htm-rows.js';
 import { dateStart } from '../sqlite/htm-kpis.js';
 import type { PgSchedules } from './htm-schedules.js';
 

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { nextWindow, type SiteCalendar } from '../../htm/pm-schedule.js';
 import type { HtmOutcome, PmSchedule, PmScheduleInput, PmSchedulePatch } from '../htm-store.js';
-import { by } from '../sqlite/htm-calibrations.js';
-import { type ScheduleRow, toScheduleRow } from '../sqlite/htm-rows.js';
+import { by } from '../shared/calibrations.js';
+import { type ScheduleRow, toScheduleRow } from '../shared/htm-rows.js';
 import { yearsProblem } from '../sqlite/htm-schedules.js';
 import type { Actor } from '../store.js';
 import type { PgAuditLog } from './audit.js';

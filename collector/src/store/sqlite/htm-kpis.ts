@@ -3,9 +3,9 @@ import { HOUR_MS, connectedTime, meanHours, pmByRisk, percent, riskClass } from 
 import { NOT_A_FAILURE, type CauseCode } from '../../htm/work-order-rules.js';
 import type { Completion, SiteCalendar } from '../../htm/pm-schedule.js';
 import type { Kpis } from '../htm-store.js';
-import type { Row } from './htm-rows.js';
+import type { Row } from '../shared/htm-rows.js';
 import type { SqliteSchedules } from './htm-schedules.js';
-import { toScheduleRow } from './htm-rows.js';
+import { toScheduleRow } from '../shared/htm-rows.js';
 import { fromLocal } from '../../htm/calendar.js';
 
 const round2 = (n: number) => Math.round(n * 100) / 100;

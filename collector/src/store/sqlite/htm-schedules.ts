@@ -3,8 +3,8 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import { nextWindow, type SiteCalendar } from '../../htm/pm-schedule.js';
 import type { HtmOutcome, PmSchedule, PmScheduleInput, PmSchedulePatch } from '../htm-store.js';
 import type { Actor } from '../store.js';
-import { by } from './htm-calibrations.js';
-import { type Row, type ScheduleRow, toScheduleRow } from './htm-rows.js';
+import { by } from '../shared/calibrations.js';
+import { type Row, type ScheduleRow, toScheduleRow } from '../shared/htm-rows.js';
 
 /** Preventive-maintenance schedules; their due windows are computed from the last completion with the site calendar. */
 export class SqliteSchedules {

@@ -4,8 +4,8 @@ import { classifyCompletion, nextWindow, type SiteCalendar } from '../../htm/pm-
 import { FINAL_STATES, transitionProblem, type WorkOrderState } from '../../htm/work-order-rules.js';
 import type { HtmOutcome, ImpactSummary, WorkOrder, WorkOrderInput, WorkOrderPatch, WorkOrderQuery } from '../htm-store.js';
 import type { Actor } from '../store.js';
-import { by } from './htm-calibrations.js';
-import { type Row, toWorkOrder } from './htm-rows.js';
+import { by } from '../shared/calibrations.js';
+import { type Row, toWorkOrder } from '../shared/htm-rows.js';
 import { selectPage, where } from './paged.js';
 import type { SqliteSchedules } from './htm-schedules.js';
 
