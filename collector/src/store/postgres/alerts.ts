@@ -10,15 +10,24 @@ import type {
   RuleWriteOutcome,
   SystemAlertPatch,
 } from '../alert-store.js';
-import { inputOf, ruleBody, toAlert, toRule } from '../sqlite/alerts.js';
+import {
+  INSERT_ALERT_SQL,
+  actOnAlertSql,
+  alertActionAudit,
+  alertFilters,
+  refusedAction,
+  ruleAudit,
+  ruleBody,
+  systemPatch,
+  toAlert,
+  toRule,
+} from '../shared/alerts.js';
 import type { Actor } from '../store.js';
 import type { PgAuditLog } from './audit.js';
 import { type Row, all, one, run, tx } from './pg-db.js';
 import { selectPage, where } from './paged.js';
 
-const who = (actor: Actor) => ({ actor: actor.sub, role: actor.role });
-
-/** Alert rules and alerts in PostgreSQL (rules as ../sqlite/alerts.ts); people's changes audited in their transaction. */
+/** Alert rules and alerts in PostgreSQL (rules in ../shared/alerts.ts); people's changes audited in their transaction. */
 export class PgAlertStore implements AlertStore {
   constructor(
     private readonly pool: pg.Pool,
@@ -46,15 +55,7 @@ export class PgAlertStore implements AlertStore {
         at,
       ])) as Row;
       const rule = toRule(row);
-      await this.audit.append(c, {
-        ...who(actor),
-        action: 'alert-rule:create',
-        objectType: 'alert-rule',
-        objectId: String(rule.id),
-        oldValue: null,
-        newValue: input,
-        reason: reason ?? null,
-      });
+      await this.audit.append(c, ruleAudit('create', rule.id, null, input, actor, reason));
       return rule;
     });
   }
@@ -72,15 +73,7 @@ export class PgAlertStore implements AlertStore {
         this.now(),
         id,
       ])) as Row;
-      await this.audit.append(c, {
-        ...who(actor),
-        action: 'alert-rule:update',
-        objectType: 'alert-rule',
-        objectId: String(id),
-        oldValue: inputOf(old),
-        newValue: input,
-        reason: reason ?? null,
-      });
+      await this.audit.append(c, ruleAudit('update', id, old, input, actor, reason));
       return { ok: true, rule: toRule(updated) };
     });
   }
@@ -92,15 +85,7 @@ export class PgAlertStore implements AlertStore {
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
       const old = toRule(row);
       await run(c, 'DELETE FROM alert_rules WHERE id = ?', [id]);
-      await this.audit.append(c, {
-        ...who(actor),
-        action: 'alert-rule:delete',
-        objectType: 'alert-rule',
-        objectId: String(id),
-        oldValue: inputOf(old),
-        newValue: null,
-        reason: reason ?? null,
-      });
+      await this.audit.append(c, ruleAudit('delete', id, old, null, actor, reason));
       return { ok: true, rule: old };
     });
   }
@@ -110,37 +95,12 @@ export class PgAlertStore implements AlertStore {
   }
 
   async insertAlert(alert: NewAlert): Promise<AlertRecord> {
-    const row = await one(
-      this.pool,
-      `INSERT INTO alerts (key, source, source_ref, rule_id, device_id, gateway, metric, value, priority, text, state, raised_at, last_seen_at, hold_off_ms)
-       VALUES (@key, @source, @sourceRef, @ruleId, @deviceId, @gateway, @metric, @value, @priority, @text, 'active', @raisedAt, @raisedAt, @holdOffMs) RETURNING *`,
-      alert as unknown as Record<string, unknown>,
-    );
+    const row = await one(this.pool, `${INSERT_ALERT_SQL} RETURNING *`, alert as unknown as Record<string, unknown>);
     return toAlert(row as Row);
   }
 
   async updateAlertBySystem(id: number, patch: SystemAlertPatch): Promise<AlertRecord> {
-    const columns: Record<string, string> = {
-      lastSeenAt: 'last_seen_at',
-      count: 'count',
-      clearedAt: 'cleared_at',
-      priority: 'priority',
-      text: 'text',
-      value: 'value',
-    };
-    const sets: string[] = [];
-    const args: Record<string, unknown> = { id };
-    for (const [field, column] of Object.entries(columns)) {
-      const value = (patch as Record<string, unknown>)[field];
-      if (value === undefined) continue;
-      sets.push(`${column} = @${field}`);
-      args[field] = value;
-    }
-    if (patch.resolve) {
-      sets.push("state = 'resolved'", 'resolved_at = @resolvedAt', "resolved_by = 'system'", "resolved_role = 'system'", 'resolve_note = @resolveNote');
-      args.resolvedAt = patch.resolve.at;
-      args.resolveNote = patch.resolve.note;
-    }
+    const { sets, args } = systemPatch(id, patch);
     if (sets.length > 0) await run(this.pool, `UPDATE alerts SET ${sets.join(', ')}, version = version + 1 WHERE id = @id`, args);
     return toAlert((await one(this.pool, 'SELECT * FROM alerts WHERE id = ?', [id])) as Row);
   }
@@ -158,37 +118,21 @@ export class PgAlertStore implements AlertStore {
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
       const before = toAlert(row);
-      if (before.state === 'resolved' || (action === 'acknowledge' && before.state !== 'active')) return { ok: false, reason: 'state', state: before.state };
+      const refused = refusedAction(before, action);
+      if (refused) return refused;
       // FOR UPDATE above makes a concurrent action on another replica wait and then see the new version;
       // the UPDATE checks version and state again all the same, so exactly one of two can ever win.
-      const sql =
-        action === 'acknowledge'
-          ? "UPDATE alerts SET state = 'acknowledged', ack_by = ?, ack_role = ?, ack_at = ?, ack_note = ?, version = version + 1 WHERE id = ? AND version = ? AND state = 'active' RETURNING *"
-          : "UPDATE alerts SET state = 'resolved', resolved_by = ?, resolved_role = ?, resolved_at = ?, resolve_note = ?, version = version + 1 WHERE id = ? AND version = ? AND state <> 'resolved' RETURNING *";
+      const sql = `${actOnAlertSql(action)} RETURNING *`;
       const updated = await one(c, sql, [actor.sub, actor.role, at, reason, id, expectedVersion]);
       if (!updated) return { ok: false, reason: 'stale', current: before.version };
       const after = toAlert(updated);
-      await this.audit.append(c, {
-        ...who(actor),
-        action: action === 'acknowledge' ? 'alert:ack' : 'alert:resolve',
-        objectType: 'alert',
-        objectId: String(id),
-        oldValue: { state: before.state },
-        newValue: { state: after.state },
-        reason,
-      });
+      await this.audit.append(c, alertActionAudit(action, before, after, actor, reason));
       return { ok: true, alert: after };
     });
   }
 
   async listAlerts(q: AlertQuery): Promise<{ items: AlertRecord[]; total: number }> {
-    const filter = where([
-      ['state <> ?', q.state === 'open' ? 'resolved' : undefined],
-      ['state = ?', q.state === 'open' || !q.state ? undefined : q.state],
-      ['device_id = ?', q.device],
-      ['priority = ?', q.priority],
-      ['source = ?', q.source],
-    ]);
+    const filter = where(alertFilters(q));
     const { rows, total } = await selectPage(this.pool, {
       from: 'alerts',
       where: filter,
