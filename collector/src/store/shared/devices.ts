@@ -1,7 +1,7 @@
 import type { AuditInput } from '../../audit/types.js';
 import type { Actor, DevicePatch, DeviceQuery, DeviceRecord, GatewayRecord, IngestItem } from '../store.js';
 import { ASSET_CODECS, toAssetFields } from '../sqlite/device-asset-columns.js';
-import { toApprovalFields } from '../sqlite/discovery.js';
+import { toApprovalFields } from './discovery.js';
 
 /**
  * The backend-neutral half of the device registry and the ingest path: the

@@ -45,9 +45,6 @@ import {
   toGateway,
 } from '../shared/devices.js';
 
-// Other modules and tests import these from here.
-export { DEVICE_CODECS, toDevice } from '../shared/devices.js';
-
 type Row = Record<string, unknown>;
 
 /**
