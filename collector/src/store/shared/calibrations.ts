@@ -160,3 +160,14 @@ export function installedAt(r: Row, timeZone: string): number {
   const [year, month, day] = date.split('-').map(Number) as [number, number, number];
   return fromLocal({ year, month, day, hour: 0, minute: 0, second: 0, millisecond: 0 }, timeZone);
 }
+
+/** One page of the calibrations due before `until`, and how many there are. */
+export function duePage(due: CalibrationDue[], until: number, page: { limit: number; offset: number }): { items: CalibrationDue[]; total: number } {
+  const within = due.filter((d) => d.dueAt < until);
+  return { items: within.slice(page.offset, page.offset + page.limit), total: within.length };
+}
+
+/** The devices whose calibration is overdue, and since when it was due. */
+export function overdueOf(due: CalibrationDue[]): Array<{ deviceId: string; dueAt: number }> {
+  return due.filter((d) => d.overdue).map((d) => ({ deviceId: d.deviceId, dueAt: d.dueAt }));
+}
