@@ -87,6 +87,6 @@ export class PgHtmStore implements HtmStore {
   }
 
   async kpis(from: number, to: number, now: number) {
-    return computeKpis(this.pool, this.schedules, this.calendar, from, to, now);
+    return computeKpis(this.pool, this.calendar, from, to, now);
   }
 }

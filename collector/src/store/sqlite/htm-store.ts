@@ -87,6 +87,6 @@ export class SqliteHtmStore implements HtmStore {
   }
 
   async kpis(from: number, to: number, now: number) {
-    return computeKpis(this.db, this.schedules, this.calendar, from, to, now);
+    return computeKpis(this.db, this.calendar, from, to, now);
   }
 }
