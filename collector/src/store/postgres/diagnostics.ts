@@ -1,18 +1,6 @@
 import type pg from 'pg';
 import type { DiagnosticRecord, DiagnosticResult, DiagnosticsStore, NewDiagnosticRequest } from '../diagnostics-store.js';
-import {
-  COMPLETE_SQL,
-  INSERT_DIAGNOSTIC_SQL,
-  LATE_RESULT_SQL,
-  TIME_OUT_SQL,
-  UNAPPLIED_SQL,
-  completeArgs,
-  diagnosticAudit,
-  diagnosticRow,
-  timeOutMessage,
-  toRecord,
-  unappliedResult,
-} from '../shared/diagnostics.js';
+import * as rules from '../shared/diagnostics.js';
 import type { Actor } from '../store.js';
 import type { PgAuditLog } from './audit.js';
 import { type Queryable, type Row, all, one, run, tx } from './pg-db.js';
@@ -27,8 +15,8 @@ export class PgDiagnostics implements DiagnosticsStore {
 
   async create(request: NewDiagnosticRequest, actor: Actor): Promise<DiagnosticRecord> {
     return tx(this.pool, async (c) => {
-      await run(c, INSERT_DIAGNOSTIC_SQL, diagnosticRow(request, actor));
-      await this.audit.append(c, diagnosticAudit(request, actor));
+      await run(c, rules.INSERT_DIAGNOSTIC_SQL, rules.diagnosticRow(request, actor));
+      await this.audit.append(c, rules.diagnosticAudit(request, actor));
       return (await byId(c, request.requestId)) as DiagnosticRecord;
     });
   }
@@ -45,7 +33,7 @@ export class PgDiagnostics implements DiagnosticsStore {
       limit: q.limit,
       offset: q.offset,
     });
-    return { items: rows.map(toRecord), total };
+    return { items: rows.map(rules.toRecord), total };
   }
 
   async recordResult(gateway: string, requestId: string, r: DiagnosticResult): Promise<DiagnosticRecord | undefined> {
@@ -59,7 +47,7 @@ export class PgDiagnostics implements DiagnosticsStore {
       const rows = await all(c, "SELECT * FROM diagnostics WHERE state = 'pending' AND deadline <= ? FOR UPDATE SKIP LOCKED", [now]);
       const out: DiagnosticRecord[] = [];
       for (const row of rows) {
-        await run(c, TIME_OUT_SQL, [timeOutMessage(row), row.request_id]);
+        await run(c, rules.TIME_OUT_SQL, [rules.timeOutMessage(row), row.request_id]);
         out.push((await byId(c, row.request_id as string)) as DiagnosticRecord);
       }
       return out;
@@ -68,18 +56,18 @@ export class PgDiagnostics implements DiagnosticsStore {
 
   async recover(now: number): Promise<void> {
     await tx(this.pool, async (c) => {
-      for (const r of await all(c, UNAPPLIED_SQL)) await applyResult(c, r.gateway as string, r.request_id as string, unappliedResult(r));
+      for (const r of await all(c, rules.UNAPPLIED_SQL)) await applyResult(c, r.gateway as string, r.request_id as string, rules.unappliedResult(r));
     });
     await this.expire(now);
   }
 }
 
 async function applyResult(c: Queryable, gateway: string, requestId: string, r: DiagnosticResult): Promise<void> {
-  const done = await run(c, COMPLETE_SQL, completeArgs(gateway, requestId, r));
-  if (done === 0) await run(c, LATE_RESULT_SQL, [JSON.stringify(r), requestId, gateway]);
+  const done = await run(c, rules.COMPLETE_SQL, rules.completeArgs(gateway, requestId, r));
+  if (done === 0) await run(c, rules.LATE_RESULT_SQL, [JSON.stringify(r), requestId, gateway]);
 }
 
 async function byId(c: Queryable, requestId: string): Promise<DiagnosticRecord | undefined> {
   const row = await one<Row>(c, 'SELECT * FROM diagnostics WHERE request_id = ?', [requestId]);
-  return row ? toRecord(row) : undefined;
+  return row ? rules.toRecord(row) : undefined;
 }

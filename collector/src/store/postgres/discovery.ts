@@ -1,17 +1,7 @@
 import type pg from 'pg';
 import { deviceKey, type DeviceBirthMessage, type PortsMessage } from '@medtel/shared';
 import type { ApprovalBinding, ApprovalOutcome, DiscoveryStore, GatewayDiscoverySummary, GatewayPortsRecord } from '../discovery-store.js';
-import {
-  type DecisionPlan,
-  approvalPlan,
-  decisionAudit,
-  decisionUpdate,
-  discoverySummary,
-  hasMoved,
-  moveAudit,
-  rejectionPlan,
-  toPortsRecord,
-} from '../shared/discovery.js';
+import * as rules from '../shared/discovery.js';
 import type { Actor, DeviceRecord } from '../store.js';
 import type { PgAuditLog } from './audit.js';
 import { type Queryable, all, one, run, tx } from './pg-db.js';
@@ -68,9 +58,9 @@ export class PgDiscovery implements DiscoveryStore {
     }
     id ??= key;
     const row = await one(c, 'SELECT gateway, site, device FROM devices WHERE id = ?', [id]);
-    if (row && hasMoved(row, site, gateway, b)) {
+    if (row && rules.hasMoved(row, site, gateway, b)) {
       await run(c, 'UPDATE devices SET gateway = ?, site = ?, device = ? WHERE id = ?', [gateway, site, b.device, id]);
-      await this.audit.append(c, moveAudit(id, row, site, gateway, b));
+      await this.audit.append(c, rules.moveAudit(id, row, site, gateway, b));
     }
     return id;
   }
@@ -86,14 +76,14 @@ export class PgDiscovery implements DiscoveryStore {
   }
 
   async approve(id: string, binding: ApprovalBinding, expectedVersion: number, actor: Actor): Promise<ApprovalOutcome> {
-    return this.decide(id, expectedVersion, actor, approvalPlan(id, binding));
+    return this.decide(id, expectedVersion, actor, rules.approvalPlan(id, binding));
   }
 
   async reject(id: string, reason: string, expectedVersion: number, actor: Actor): Promise<ApprovalOutcome> {
-    return this.decide(id, expectedVersion, actor, rejectionPlan(id, reason));
+    return this.decide(id, expectedVersion, actor, rules.rejectionPlan(id, reason));
   }
 
-  private async decide(id: string, expectedVersion: number, actor: Actor, plan: DecisionPlan): Promise<ApprovalOutcome> {
+  private async decide(id: string, expectedVersion: number, actor: Actor, plan: rules.DecisionPlan): Promise<ApprovalOutcome> {
     return tx(this.pool, async (c): Promise<ApprovalOutcome> => {
       const row = await one(c, 'SELECT id, gateway, site, device, approval, version, asset_tag, location, department FROM devices WHERE id = ? FOR UPDATE', [
         id,
@@ -102,16 +92,16 @@ export class PgDiscovery implements DiscoveryStore {
       const change = plan(row);
       if (typeof change === 'string') return { ok: false, reason: 'conflict', message: change };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const update = decisionUpdate(id, change, actor, this.now());
+      const update = rules.decisionUpdate(id, change, actor, this.now());
       await run(c, update.sql, update.args);
-      await this.audit.append(c, decisionAudit(id, change, actor));
+      await this.audit.append(c, rules.decisionAudit(id, change, actor));
       return { ok: true, device: (await this.readDevice(c, id)) as DeviceRecord };
     });
   }
 
   async ports(gateway: string): Promise<GatewayPortsRecord | undefined> {
     const r = await one(this.pool, 'SELECT * FROM gateway_ports WHERE gateway = ?', [gateway]);
-    return r ? toPortsRecord(r) : undefined;
+    return r ? rules.toPortsRecord(r) : undefined;
   }
 
   async summary(): Promise<Map<string, GatewayDiscoverySummary>> {
@@ -124,7 +114,7 @@ export class PgDiscovery implements DiscoveryStore {
       `SELECT p.gateway, count(*) AS n FROM gateway_ports p, jsonb_array_elements(p.ports::jsonb) e
        WHERE e->>'state' = 'unidentified' GROUP BY p.gateway`,
     );
-    return discoverySummary(pending, unidentified);
+    return rules.discoverySummary(pending, unidentified);
   }
 
   async pendingCount(): Promise<number> {

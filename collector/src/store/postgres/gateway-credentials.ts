@@ -1,19 +1,6 @@
 import type pg from 'pg';
 import type { CredentialActor, CredentialOutcome, GatewayAuthMode, GatewayCredential, GatewayCredentialStore } from '../gateway-credential-store.js';
-import {
-  type CredentialInput,
-  type CredentialRow,
-  INSERT_CREDENTIAL_SQL,
-  addRefusal,
-  authWithSecret,
-  changeRefusal,
-  credentialAudit,
-  credentialUpdate,
-  differsFromSeed,
-  insertCredentialArgs,
-  seedInput,
-  toCredential,
-} from '../shared/gateway-credentials.js';
+import * as rules from '../shared/gateway-credentials.js';
 import type { PgAuditLog } from './audit.js';
 import { type Queryable, all, one, run, tx } from './pg-db.js';
 
@@ -26,8 +13,8 @@ export class PgGatewayCredentials implements GatewayCredentialStore {
   ) {}
 
   private async row(db: Queryable, id: string, lock = false): Promise<GatewayCredential | undefined> {
-    const r = await one<CredentialRow>(db, `SELECT * FROM gateway_credentials WHERE id = ?${lock ? ' FOR UPDATE' : ''}`, [id]);
-    return r ? toCredential(r) : undefined;
+    const r = await one<rules.CredentialRow>(db, `SELECT * FROM gateway_credentials WHERE id = ?${lock ? ' FOR UPDATE' : ''}`, [id]);
+    return r ? rules.toCredential(r) : undefined;
   }
 
   async get(id: string): Promise<GatewayCredential | undefined> {
@@ -35,27 +22,31 @@ export class PgGatewayCredentials implements GatewayCredentialStore {
   }
 
   async list(): Promise<GatewayCredential[]> {
-    return (await all<CredentialRow>(this.pool, 'SELECT * FROM gateway_credentials ORDER BY id')).map(toCredential);
+    return (await all<rules.CredentialRow>(this.pool, 'SELECT * FROM gateway_credentials ORDER BY id')).map(rules.toCredential);
   }
 
   /** `actor` null: not audited (the config seed). Returns undefined if the id exists (another replica seeded it first). */
   private async insert(
     c: Queryable,
-    input: CredentialInput,
+    input: rules.CredentialInput,
     actor: CredentialActor | null,
     action: string,
     reason?: string,
   ): Promise<GatewayCredential | undefined> {
-    const r = await one<CredentialRow>(c, `${INSERT_CREDENTIAL_SQL} ON CONFLICT (id) DO NOTHING RETURNING *`, insertCredentialArgs(input, this.now()));
+    const r = await one<rules.CredentialRow>(
+      c,
+      `${rules.INSERT_CREDENTIAL_SQL} ON CONFLICT (id) DO NOTHING RETURNING *`,
+      rules.insertCredentialArgs(input, this.now()),
+    );
     if (!r) return undefined;
-    const credential = toCredential(r);
-    if (actor) await this.audit.append(c, credentialAudit(action, input.id, null, credential, actor, reason));
+    const credential = rules.toCredential(r);
+    if (actor) await this.audit.append(c, rules.credentialAudit(action, input.id, null, credential, actor, reason));
     return credential;
   }
 
-  async add(input: CredentialInput, actor: CredentialActor, reason?: string): Promise<CredentialOutcome> {
+  async add(input: rules.CredentialInput, actor: CredentialActor, reason?: string): Promise<CredentialOutcome> {
     return tx(this.pool, async (c): Promise<CredentialOutcome> => {
-      const refused = addRefusal(await this.row(c, input.id));
+      const refused = rules.addRefusal(await this.row(c, input.id));
       if (refused) return refused;
       const credential = await this.insert(c, input, actor, 'gateway:provision', reason);
       return credential ? { ok: true, credential } : { ok: false, reason: 'exists' };
@@ -72,12 +63,12 @@ export class PgGatewayCredentials implements GatewayCredentialStore {
   ): Promise<CredentialOutcome> {
     return tx(this.pool, async (c): Promise<CredentialOutcome> => {
       const before = await this.row(c, id, true);
-      const refused = changeRefusal(before, action, expectedVersion);
+      const refused = rules.changeRefusal(before, action, expectedVersion);
       if (refused || !before) return refused as CredentialOutcome;
-      const update = credentialUpdate(id, sets(before), this.now());
+      const update = rules.credentialUpdate(id, sets(before), this.now());
       await run(c, update.sql, update.args);
       const after = (await this.row(c, id)) as GatewayCredential;
-      await this.audit.append(c, credentialAudit(action, id, before, after, actor, reason));
+      await this.audit.append(c, rules.credentialAudit(action, id, before, after, actor, reason));
       return { ok: true, credential: after };
     });
   }
@@ -86,7 +77,7 @@ export class PgGatewayCredentials implements GatewayCredentialStore {
     // The auth mode is read under the row lock: another replica may change it meanwhile.
     return this.change(id, actor, 'gateway:rotate-secret', reason, expectedVersion, (current) => ({
       secret_hash: secretHash,
-      auth: authWithSecret(current.auth),
+      auth: rules.authWithSecret(current.auth),
     }));
   }
 
@@ -99,11 +90,11 @@ export class PgGatewayCredentials implements GatewayCredentialStore {
       const added: string[] = [];
       const differing: string[] = [];
       for (const e of entries) {
-        const wanted = seedInput(e);
+        const wanted = rules.seedInput(e);
         const existing = await this.row(c, e.id);
         if (!existing) {
           if (await this.insert(c, wanted, null, 'gateway:provision')) added.push(e.id);
-        } else if (differsFromSeed(existing, wanted)) {
+        } else if (rules.differsFromSeed(existing, wanted)) {
           differing.push(e.id);
         }
       }

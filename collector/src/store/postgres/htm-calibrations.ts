@@ -1,20 +1,7 @@
 import type pg from 'pg';
 import type { SiteCalendar } from '../../htm/pm-schedule.js';
 import type { CalibrationDue, CalibrationInput, CalibrationRecord, HtmOutcome, ImpactSummary, ModelInterval, WorkOrder } from '../htm-store.js';
-import {
-  CALIBRATION_COLUMNS,
-  IMPACT_METRICS_SQL,
-  calibrationArgs,
-  calibrationCreatedAudit,
-  calibrationDueSql,
-  calibrationsDue,
-  evaluateCalibration,
-  impactSummary,
-  impactWorkOrderInput,
-  intervalAudit,
-  toModelInterval,
-  untraceable,
-} from '../shared/calibrations.js';
+import * as rules from '../shared/calibrations.js';
 import { toCalibration } from '../shared/htm-rows.js';
 import type { Actor } from '../store.js';
 import type { PgAuditLog } from './audit.js';
@@ -43,13 +30,13 @@ export class PgCalibrations {
            ON CONFLICT (model) DO UPDATE SET interval_months = EXCLUDED.interval_months, updated_at = EXCLUDED.updated_at`,
           [model, intervalMonths, now],
         );
-      await this.audit.append(c, intervalAudit(model, old, intervalMonths, actor, reason));
+      await this.audit.append(c, rules.intervalAudit(model, old, intervalMonths, actor, reason));
       return intervalMonths === null ? null : { model, intervalMonths, updatedAt: now };
     });
   }
 
   async listModelIntervals(): Promise<ModelInterval[]> {
-    return (await all(this.pool, 'SELECT * FROM calibration_intervals ORDER BY model')).map(toModelInterval);
+    return (await all(this.pool, 'SELECT * FROM calibration_intervals ORDER BY model')).map(rules.toModelInterval);
   }
 
   async record(
@@ -58,9 +45,9 @@ export class PgCalibrations {
     actor: Actor,
     reason: string,
   ): Promise<HtmOutcome<{ calibration: CalibrationRecord; impactWorkOrder: WorkOrder | null }>> {
-    const refused = untraceable(input);
+    const refused = rules.untraceable(input);
     if (refused) return refused;
-    const evaluated = evaluateCalibration(input);
+    const evaluated = rules.evaluateCalibration(input);
     return tx(this.pool, async (c) => {
       if (!(await one(c, 'SELECT id FROM devices WHERE id = ?', [deviceId])))
         return { ok: false as const, reason: 'not_found' as const, what: `no device "${deviceId}"` };
@@ -68,21 +55,21 @@ export class PgCalibrations {
       const now = Date.now();
       const inserted = (await one<{ id: number }>(
         c,
-        `INSERT INTO calibrations (${CALIBRATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        calibrationArgs(deviceId, input, evaluated, actor, now),
+        `INSERT INTO calibrations (${rules.CALIBRATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        rules.calibrationArgs(deviceId, input, evaluated, actor, now),
       )) as { id: number };
       const id = inserted.id;
       let impactWorkOrder: WorkOrder | null = null;
       if (!evaluated.found.pass) {
         const impact = await this.impactSummary(c, deviceId, id, previousPass, input.performedAt);
-        impactWorkOrder = await this.workOrders.insert(c, impactWorkOrderInput(deviceId, id, evaluated.found, impact, now), actor, reason, {
+        impactWorkOrder = await this.workOrders.insert(c, rules.impactWorkOrderInput(deviceId, id, evaluated.found, impact, now), actor, reason, {
           calibrationId: id,
           impact,
         });
         await run(c, 'UPDATE calibrations SET impact_work_order = ? WHERE id = ?', [impactWorkOrder.id, id]);
       }
       const calibration = toCalibration((await one(c, 'SELECT * FROM calibrations WHERE id = ?', [id])) as Row);
-      await this.audit.append(c, calibrationCreatedAudit(id, calibration, actor, reason));
+      await this.audit.append(c, rules.calibrationCreatedAudit(id, calibration, actor, reason));
       return { ok: true as const, value: { calibration, impactWorkOrder } };
     });
   }
@@ -97,8 +84,8 @@ export class PgCalibrations {
   }
 
   private async impactSummary(c: Queryable, deviceId: string, calibrationId: number, since: number | null, until: number): Promise<ImpactSummary> {
-    const metrics = await all<ImpactSummary['metrics'][number]>(c, IMPACT_METRICS_SQL, [deviceId, since ?? Number.MIN_SAFE_INTEGER, until]);
-    return impactSummary(deviceId, calibrationId, since, until, metrics);
+    const metrics = await all<ImpactSummary['metrics'][number]>(c, rules.IMPACT_METRICS_SQL, [deviceId, since ?? Number.MIN_SAFE_INTEGER, until]);
+    return rules.impactSummary(deviceId, calibrationId, since, until, metrics);
   }
 
   async list(deviceId: string, page: { limit: number; offset: number }): Promise<{ items: CalibrationRecord[]; total: number }> {
@@ -112,7 +99,7 @@ export class PgCalibrations {
   }
 
   async due(now: number, deviceId?: string): Promise<CalibrationDue[]> {
-    const rows = await all(this.pool, calibrationDueSql(deviceId !== undefined && deviceId !== ''), deviceId ? [deviceId] : []);
-    return calibrationsDue(rows, now, this.calendar.timeZone);
+    const rows = await all(this.pool, rules.calibrationDueSql(deviceId !== undefined && deviceId !== ''), deviceId ? [deviceId] : []);
+    return rules.calibrationsDue(rows, now, this.calendar.timeZone);
   }
 }

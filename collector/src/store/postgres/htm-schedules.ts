@@ -2,18 +2,7 @@ import type pg from 'pg';
 import type { SiteCalendar } from '../../htm/pm-schedule.js';
 import type { HtmOutcome, PmSchedule, PmScheduleInput, PmSchedulePatch } from '../htm-store.js';
 import { type ScheduleRow, toScheduleRow } from '../shared/htm-rows.js';
-import {
-  UPDATE_SCHEDULE_SQL,
-  advances,
-  planScheduleUpdate,
-  scheduleAdvanceAudit,
-  scheduleCreatedAudit,
-  schedulePage,
-  scheduleUpdateAudit,
-  scheduleView,
-  updateScheduleArgs,
-  yearsProblem,
-} from '../shared/schedules.js';
+import * as rules from '../shared/schedules.js';
 import type { Actor } from '../store.js';
 import type { PgAuditLog } from './audit.js';
 import { type Queryable, all, one, run, tx } from './pg-db.js';
@@ -27,7 +16,7 @@ export class PgSchedules {
   ) {}
 
   view(s: ScheduleRow, now: number): PmSchedule {
-    return scheduleView(s, now, this.calendar);
+    return rules.scheduleView(s, now, this.calendar);
   }
 
   async row(db: Queryable, id: number, lock = false): Promise<ScheduleRow | undefined> {
@@ -36,7 +25,7 @@ export class PgSchedules {
   }
 
   async create(deviceId: string, input: PmScheduleInput, actor: Actor, reason?: string): Promise<HtmOutcome<PmSchedule>> {
-    const problem = yearsProblem(input.frequency, input.years ?? null);
+    const problem = rules.yearsProblem(input.frequency, input.years ?? null);
     if (problem) return problem;
     return tx(this.pool, async (c): Promise<HtmOutcome<PmSchedule>> => {
       if (!(await one(c, 'SELECT 1 FROM devices WHERE id = ?', [deviceId]))) return { ok: false, reason: 'not_found', what: `no device "${deviceId}"` };
@@ -51,7 +40,7 @@ export class PgSchedules {
           now,
         ])) as Record<string, unknown>,
       );
-      await this.audit.append(c, scheduleCreatedAudit(created, actor, reason));
+      await this.audit.append(c, rules.scheduleCreatedAudit(created, actor, reason));
       return { ok: true, value: this.view(created, now) };
     });
   }
@@ -60,7 +49,7 @@ export class PgSchedules {
     const rows = q.device
       ? await all(this.pool, 'SELECT * FROM pm_schedules WHERE device_id = ? ORDER BY id', [q.device])
       : await all(this.pool, 'SELECT * FROM pm_schedules ORDER BY id');
-    return schedulePage(
+    return rules.schedulePage(
       rows.map((r) => this.view(toScheduleRow(r), now)),
       q,
     );
@@ -70,11 +59,11 @@ export class PgSchedules {
     return tx(this.pool, async (c): Promise<HtmOutcome<PmSchedule>> => {
       const old = await this.row(c, id, true);
       if (!old) return { ok: false, reason: 'not_found', what: `no PM schedule ${id}` };
-      const plan = planScheduleUpdate(old, patch, expectedVersion);
+      const plan = rules.planScheduleUpdate(old, patch, expectedVersion);
       if ('ok' in plan) return plan;
       if (Object.keys(plan.newValue).length > 0) {
-        await run(c, UPDATE_SCHEDULE_SQL, updateScheduleArgs(id, plan.next));
-        await this.audit.append(c, scheduleUpdateAudit(id, plan, actor, reason));
+        await run(c, rules.UPDATE_SCHEDULE_SQL, rules.updateScheduleArgs(id, plan.next));
+        await this.audit.append(c, rules.scheduleUpdateAudit(id, plan, actor, reason));
       }
       return { ok: true, value: this.view((await this.row(c, id)) as ScheduleRow, Date.now()) };
     });
@@ -82,8 +71,8 @@ export class PgSchedules {
 
   /** Inside the work order's transaction: the schedule now counts from `completedAt`. */
   async advance(c: Queryable, s: ScheduleRow, completedAt: number, workOrderId: number, actor: Actor): Promise<void> {
-    if (!advances(s, completedAt)) return;
+    if (!rules.advances(s, completedAt)) return;
     await run(c, 'UPDATE pm_schedules SET last_completed_at = ?, version = version + 1 WHERE id = ?', [completedAt, s.id]);
-    await this.audit.append(c, scheduleAdvanceAudit(s, completedAt, workOrderId, actor));
+    await this.audit.append(c, rules.scheduleAdvanceAudit(s, completedAt, workOrderId, actor));
   }
 }

@@ -2,21 +2,7 @@ import type pg from 'pg';
 import type { SiteCalendar } from '../../htm/pm-schedule.js';
 import type { HtmOutcome, ImpactSummary, WorkOrder, WorkOrderInput, WorkOrderPatch, WorkOrderQuery } from '../htm-store.js';
 import { toWorkOrder } from '../shared/htm-rows.js';
-import {
-  INSERT_WORK_ORDER_SQL,
-  UPDATE_WORK_ORDER_SQL,
-  completeForSchedule,
-  insertWorkOrderArgs,
-  planUpdate,
-  scheduleProblem,
-  searchAudit,
-  searchEntry,
-  updateWorkOrderArgs,
-  workOrderCreatedAudit,
-  workOrderDiff,
-  workOrderFilters,
-  workOrderUpdateAudit,
-} from '../shared/work-orders.js';
+import * as rules from '../shared/work-orders.js';
 import type { Actor } from '../store.js';
 import type { PgAuditLog } from './audit.js';
 import type { PgSchedules } from './htm-schedules.js';
@@ -45,8 +31,10 @@ export class PgWorkOrders {
     reason: string | null,
     extra: { calibrationId?: number; impact?: ImpactSummary } = {},
   ): Promise<WorkOrder> {
-    const created = toWorkOrder((await one(c, `${INSERT_WORK_ORDER_SQL} RETURNING *`, insertWorkOrderArgs(input, actor, extra))) as Record<string, unknown>);
-    await this.audit.append(c, workOrderCreatedAudit(created, actor, reason));
+    const created = toWorkOrder(
+      (await one(c, `${rules.INSERT_WORK_ORDER_SQL} RETURNING *`, rules.insertWorkOrderArgs(input, actor, extra))) as Record<string, unknown>,
+    );
+    await this.audit.append(c, rules.workOrderCreatedAudit(created, actor, reason));
     return created;
   }
 
@@ -55,7 +43,7 @@ export class PgWorkOrders {
       if (!(await one(c, 'SELECT 1 FROM devices WHERE id = ?', [input.deviceId])))
         return { ok: false, reason: 'not_found', what: `no device "${input.deviceId}"` };
       if (input.scheduleId != null) {
-        const problem = scheduleProblem(input, await this.schedules.row(c, input.scheduleId));
+        const problem = rules.scheduleProblem(input, await this.schedules.row(c, input.scheduleId));
         if (problem) return problem;
       }
       return { ok: true, value: await this.insert(c, input, actor, reason ?? null) };
@@ -63,7 +51,7 @@ export class PgWorkOrders {
   }
 
   async list(q: WorkOrderQuery): Promise<{ items: WorkOrder[]; total: number }> {
-    const filter = where(workOrderFilters(q));
+    const filter = where(rules.workOrderFilters(q));
     const { rows, total } = await selectPage(this.pool, { from: 'work_orders', where: filter, orderBy: 'id DESC', limit: q.limit, offset: q.offset });
     return { items: rows.map(toWorkOrder), total };
   }
@@ -72,19 +60,19 @@ export class PgWorkOrders {
     return tx(this.pool, async (c): Promise<HtmOutcome<WorkOrder>> => {
       const old = await this.get(c, id, true);
       if (!old) return { ok: false, reason: 'not_found', what: `no work order ${id}` };
-      const plan = planUpdate(old, patch, expectedVersion);
+      const plan = rules.planUpdate(old, patch, expectedVersion);
       if ('ok' in plan) return plan;
       if (plan.scheduleId !== null) {
         const schedule = await this.schedules.row(c, plan.scheduleId, true);
         if (schedule) {
-          completeForSchedule(plan, schedule, this.calendar);
+          rules.completeForSchedule(plan, schedule, this.calendar);
           await this.schedules.advance(c, schedule, plan.at, id, actor);
         }
       }
-      const diff = workOrderDiff(old, plan.next);
+      const diff = rules.workOrderDiff(old, plan.next);
       if (Object.keys(diff.newValue).length === 0) return { ok: true, value: old };
-      await run(c, UPDATE_WORK_ORDER_SQL, updateWorkOrderArgs(id, plan.next));
-      await this.audit.append(c, workOrderUpdateAudit(id, plan, diff, actor, reason));
+      await run(c, rules.UPDATE_WORK_ORDER_SQL, rules.updateWorkOrderArgs(id, plan.next));
+      await this.audit.append(c, rules.workOrderUpdateAudit(id, plan, diff, actor, reason));
       return { ok: true, value: (await this.get(c, id)) as WorkOrder };
     });
   }
@@ -93,10 +81,10 @@ export class PgWorkOrders {
     return tx(this.pool, async (c): Promise<HtmOutcome<WorkOrder>> => {
       const old = await this.get(c, id, true);
       if (!old) return { ok: false, reason: 'not_found', what: `no work order ${id}` };
-      const logged = searchEntry(old, search, actor);
+      const logged = rules.searchEntry(old, search, actor);
       if ('ok' in logged) return logged;
       await run(c, 'UPDATE work_orders SET searches = ?, version = version + 1 WHERE id = ?', [logged.searches, id]);
-      await this.audit.append(c, searchAudit(id, logged.entry, actor));
+      await this.audit.append(c, rules.searchAudit(id, logged.entry, actor));
       return { ok: true, value: (await this.get(c, id)) as WorkOrder };
     });
   }

@@ -17,20 +17,7 @@ import type {
 } from '../store.js';
 import { deviceKey } from '@medtel/shared';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
-import {
-  alarmArgs,
-  birthRow,
-  deviceFilters,
-  deviceUpdateAudit,
-  diffDevicePatch,
-  gapArgs,
-  gatewayStateRow,
-  keptPayload,
-  resultArgs,
-  statusArgs,
-  toDevice,
-  toGateway,
-} from '../shared/devices.js';
+import * as registry from '../shared/devices.js';
 import { PgAlertStore } from './alerts.js';
 import { PgAuditLog } from './audit.js';
 import { PgDiagnostics } from './diagnostics.js';
@@ -167,7 +154,7 @@ export class PgStore implements Store {
         item.gateway,
         item.topic,
         item.reason,
-        keptPayload(item),
+        registry.keptPayload(item),
         item.payload.length,
         item.receivedAt,
       ]);
@@ -185,7 +172,7 @@ export class PgStore implements Store {
            outbox_rows = coalesce(EXCLUDED.outbox_rows, g.outbox_rows), outbox_bytes = coalesce(EXCLUDED.outbox_bytes, g.outbox_bytes),
            outbox_oldest_age_s = coalesce(EXCLUDED.outbox_oldest_age_s, g.outbox_oldest_age_s), outbox_at = coalesce(EXCLUDED.outbox_at, g.outbox_at)
          WHERE EXCLUDED.state_at >= g.last_seen`,
-        gatewayStateRow(item),
+        registry.gatewayStateRow(item),
       );
       return 'stored';
     }
@@ -213,7 +200,7 @@ export class PgStore implements Store {
              profile = EXCLUDED.profile, metrics = EXCLUDED.metrics, diagnostics = EXCLUDED.diagnostics, site = EXCLUDED.site,
              last_seen = greatest(d.last_seen, EXCLUDED.last_seen),
              discovery = coalesce(EXCLUDED.discovery, d.discovery), approval = CASE WHEN d.profile IS NULL THEN EXCLUDED.approval ELSE d.approval END`,
-          birthRow(id, item),
+          registry.birthRow(id, item),
         );
         break;
       }
@@ -223,7 +210,7 @@ export class PgStore implements Store {
         await run(
           c,
           'UPDATE devices SET status = ?, status_reason = ?, status_at = ?, last_seen = greatest(last_seen, ?) WHERE id = ? AND (status_at IS NULL OR status_at <= ?)',
-          statusArgs(id, item),
+          registry.statusArgs(id, item),
         );
         await run(c, 'INSERT INTO device_status_history (device_id, t, status) VALUES (?, ?, ?)', [id, st.t, st.status]);
         break;
@@ -240,19 +227,23 @@ export class PgStore implements Store {
         await run(
           c,
           'INSERT INTO alarms (device_id, alarm, t, code, ref_id, priority, phase, state, text, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          alarmArgs(id, item),
+          registry.alarmArgs(id, item),
         );
         break;
       }
       case 'gap':
-        await run(c, 'INSERT INTO gaps (device_id, from_t, to_t, count, kind, reason, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', gapArgs(id, item));
+        await run(
+          c,
+          'INSERT INTO gaps (device_id, from_t, to_t, count, kind, reason, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          registry.gapArgs(id, item),
+        );
         break;
       case 'res':
         await run(
           c,
           `INSERT INTO results (request_id, gateway, ok, result, error, received_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (request_id) DO UPDATE SET gateway = EXCLUDED.gateway, ok = EXCLUDED.ok, result = EXCLUDED.result, error = EXCLUDED.error, received_at = EXCLUDED.received_at`,
-          resultArgs(item),
+          registry.resultArgs(item),
         );
         break;
     }
@@ -260,7 +251,7 @@ export class PgStore implements Store {
   }
 
   async listDevices(q: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }> {
-    const filter = where(deviceFilters(q));
+    const filter = where(registry.deviceFilters(q));
     const { rows, total } = await selectPage(this.pool, {
       columns: 'd.*, g.state AS gateway_state',
       from: 'devices d LEFT JOIN gateways g ON g.id = d.gateway',
@@ -269,7 +260,7 @@ export class PgStore implements Store {
       limit: q.limit,
       offset: q.offset,
     });
-    return { items: rows.map(toDevice), total };
+    return { items: rows.map(registry.toDevice), total };
   }
 
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
@@ -281,10 +272,10 @@ export class PgStore implements Store {
       const row = await one(c, 'SELECT * FROM devices WHERE id = ? FOR UPDATE', [id]);
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const change = diffDevicePatch(row, patch);
+      const change = registry.diffDevicePatch(row, patch);
       if (change.sets.length > 0) {
         await run(c, `UPDATE devices SET ${change.sets.join(', ')}, version = version + 1 WHERE id = @id`, { ...change.encoded, id });
-        await this.audit.append(c, deviceUpdateAudit(id, change, actor, reason));
+        await this.audit.append(c, registry.deviceUpdateAudit(id, change, actor, reason));
       }
       return { ok: true, device: (await deviceById(c, id)) as DeviceRecord };
     });
@@ -314,7 +305,7 @@ export class PgStore implements Store {
 
   async listGateways(): Promise<GatewayRecord[]> {
     const rows = await all(this.pool, 'SELECT * FROM gateways ORDER BY id');
-    return rows.map(toGateway);
+    return rows.map(registry.toGateway);
   }
 
   async counts(): Promise<StoreCounts> {
@@ -352,5 +343,5 @@ async function touchDevice(c: Queryable, id: string, gateway: string, site: stri
 
 async function deviceById(db: Queryable, id: string): Promise<DeviceRecord | undefined> {
   const row = await one(db, 'SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway WHERE d.id = ?', [id]);
-  return row ? toDevice(row) : undefined;
+  return row ? registry.toDevice(row) : undefined;
 }

@@ -11,18 +11,7 @@ import type {
   RuleWriteOutcome,
   SystemAlertPatch,
 } from '../alert-store.js';
-import {
-  INSERT_ALERT_SQL,
-  actOnAlertSql,
-  alertActionAudit,
-  alertFilters,
-  refusedAction,
-  ruleAudit,
-  ruleBody,
-  systemPatch,
-  toAlert,
-  toRule,
-} from '../shared/alerts.js';
+import * as rules from '../shared/alerts.js';
 import type { Actor } from '../store.js';
 import { selectPage, where } from './paged.js';
 
@@ -49,25 +38,25 @@ export class SqliteAlertStore implements AlertStore {
       deleteRule: db.prepare('DELETE FROM alert_rules WHERE id = ?'),
       open: db.prepare("SELECT * FROM alerts WHERE state != 'resolved' ORDER BY id"),
       alert: db.prepare('SELECT * FROM alerts WHERE id = ?'),
-      insertAlert: db.prepare(INSERT_ALERT_SQL),
+      insertAlert: db.prepare(rules.INSERT_ALERT_SQL),
     };
   }
 
   async listRules(): Promise<AlertRule[]> {
-    return (this.stmt.rules.all() as Row[]).map(toRule);
+    return (this.stmt.rules.all() as Row[]).map(rules.toRule);
   }
 
   async getRule(id: number): Promise<AlertRule | undefined> {
     const row = this.stmt.rule.get(id) as Row | undefined;
-    return row ? toRule(row) : undefined;
+    return row ? rules.toRule(row) : undefined;
   }
 
   async createRule(input: AlertRuleInput, actor: Actor, reason?: string): Promise<AlertRule> {
     return this.db.transaction(() => {
       const at = this.now();
-      const id = Number(this.stmt.insertRule.run(input.name, ruleBody(input), input.enabled ? 1 : 0, at, at).lastInsertRowid);
-      const rule = toRule(this.stmt.rule.get(id) as Row);
-      this.audit.append(ruleAudit('create', id, null, input, actor, reason));
+      const id = Number(this.stmt.insertRule.run(input.name, rules.ruleBody(input), input.enabled ? 1 : 0, at, at).lastInsertRowid);
+      const rule = rules.toRule(this.stmt.rule.get(id) as Row);
+      this.audit.append(rules.ruleAudit('create', id, null, input, actor, reason));
       return rule;
     })();
   }
@@ -77,10 +66,10 @@ export class SqliteAlertStore implements AlertStore {
       const row = this.stmt.rule.get(id) as Row | undefined;
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const old = toRule(row);
-      this.stmt.updateRule.run(input.name, ruleBody(input), input.enabled ? 1 : 0, this.now(), id);
-      this.audit.append(ruleAudit('update', id, old, input, actor, reason));
-      return { ok: true, rule: toRule(this.stmt.rule.get(id) as Row) };
+      const old = rules.toRule(row);
+      this.stmt.updateRule.run(input.name, rules.ruleBody(input), input.enabled ? 1 : 0, this.now(), id);
+      this.audit.append(rules.ruleAudit('update', id, old, input, actor, reason));
+      return { ok: true, rule: rules.toRule(this.stmt.rule.get(id) as Row) };
     })();
   }
 
@@ -89,26 +78,26 @@ export class SqliteAlertStore implements AlertStore {
       const row = this.stmt.rule.get(id) as Row | undefined;
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const old = toRule(row);
+      const old = rules.toRule(row);
       this.stmt.deleteRule.run(id);
-      this.audit.append(ruleAudit('delete', id, old, null, actor, reason));
+      this.audit.append(rules.ruleAudit('delete', id, old, null, actor, reason));
       return { ok: true, rule: old };
     })();
   }
 
   async openAlerts(): Promise<AlertRecord[]> {
-    return (this.stmt.open.all() as Row[]).map(toAlert);
+    return (this.stmt.open.all() as Row[]).map(rules.toAlert);
   }
 
   async insertAlert(alert: NewAlert): Promise<AlertRecord> {
     const id = Number(this.stmt.insertAlert.run(alert).lastInsertRowid);
-    return toAlert(this.stmt.alert.get(id) as Row);
+    return rules.toAlert(this.stmt.alert.get(id) as Row);
   }
 
   async updateAlertBySystem(id: number, patch: SystemAlertPatch): Promise<AlertRecord> {
-    const { sets, args } = systemPatch(id, patch);
+    const { sets, args } = rules.systemPatch(id, patch);
     if (sets.length > 0) this.db.prepare(`UPDATE alerts SET ${sets.join(', ')}, version = version + 1 WHERE id = @id`).run(args);
-    return toAlert(this.stmt.alert.get(id) as Row);
+    return rules.toAlert(this.stmt.alert.get(id) as Row);
   }
 
   async actOnAlert(
@@ -123,25 +112,25 @@ export class SqliteAlertStore implements AlertStore {
       const row = this.stmt.alert.get(id) as Row | undefined;
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const before = toAlert(row);
-      const refused = refusedAction(before, action);
+      const before = rules.toAlert(row);
+      const refused = rules.refusedAction(before, action);
       if (refused) return refused;
-      const changed = this.db.prepare(actOnAlertSql(action)).run(actor.sub, actor.role, at, reason, id, expectedVersion).changes;
+      const changed = this.db.prepare(rules.actOnAlertSql(action)).run(actor.sub, actor.role, at, reason, id, expectedVersion).changes;
       if (changed === 0) return { ok: false, reason: 'stale', current: (this.stmt.alert.get(id) as Row).version as number };
-      const after = toAlert(this.stmt.alert.get(id) as Row);
-      this.audit.append(alertActionAudit(action, before, after, actor, reason));
+      const after = rules.toAlert(this.stmt.alert.get(id) as Row);
+      this.audit.append(rules.alertActionAudit(action, before, after, actor, reason));
       return { ok: true, alert: after };
     })();
   }
 
   async listAlerts(q: AlertQuery): Promise<{ items: AlertRecord[]; total: number }> {
-    const filter = where(alertFilters(q));
+    const filter = where(rules.alertFilters(q));
     const { rows, total } = selectPage(this.db, { from: 'alerts', where: filter, orderBy: 'raised_at DESC, id DESC', limit: q.limit, offset: q.offset });
-    return { items: rows.map(toAlert), total };
+    return { items: rows.map(rules.toAlert), total };
   }
 
   async getAlert(id: number): Promise<AlertRecord | undefined> {
     const row = this.stmt.alert.get(id) as Row | undefined;
-    return row ? toAlert(row) : undefined;
+    return row ? rules.toAlert(row) : undefined;
   }
 }

@@ -1,19 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { DiagnosticRecord, DiagnosticResult, DiagnosticsStore, NewDiagnosticRequest } from '../diagnostics-store.js';
-import {
-  COMPLETE_SQL,
-  INSERT_DIAGNOSTIC_SQL,
-  LATE_RESULT_SQL,
-  TIME_OUT_SQL,
-  UNAPPLIED_SQL,
-  completeArgs,
-  diagnosticAudit,
-  diagnosticRow,
-  timeOutMessage,
-  toRecord,
-  unappliedResult,
-} from '../shared/diagnostics.js';
+import * as rules from '../shared/diagnostics.js';
 import type { Actor } from '../store.js';
 import { selectPage, where } from './paged.js';
 
@@ -28,20 +16,20 @@ export class SqliteDiagnostics implements DiagnosticsStore {
     private readonly audit: AuditLog,
   ) {
     this.stmt = {
-      insert: db.prepare(INSERT_DIAGNOSTIC_SQL),
+      insert: db.prepare(rules.INSERT_DIAGNOSTIC_SQL),
       get: db.prepare('SELECT * FROM diagnostics WHERE request_id = ?'),
-      complete: db.prepare(COMPLETE_SQL),
-      late: db.prepare(LATE_RESULT_SQL),
+      complete: db.prepare(rules.COMPLETE_SQL),
+      late: db.prepare(rules.LATE_RESULT_SQL),
       overdue: db.prepare("SELECT * FROM diagnostics WHERE state = 'pending' AND deadline <= ?"),
-      timeOut: db.prepare(TIME_OUT_SQL),
-      unapplied: db.prepare(UNAPPLIED_SQL),
+      timeOut: db.prepare(rules.TIME_OUT_SQL),
+      unapplied: db.prepare(rules.UNAPPLIED_SQL),
     };
   }
 
   async create(request: NewDiagnosticRequest, actor: Actor): Promise<DiagnosticRecord> {
     return this.db.transaction(() => {
-      this.stmt.insert.run(diagnosticRow(request, actor));
-      this.audit.append(diagnosticAudit(request, actor));
+      this.stmt.insert.run(rules.diagnosticRow(request, actor));
+      this.audit.append(rules.diagnosticAudit(request, actor));
       return this.byId(request.requestId) as DiagnosticRecord;
     })();
   }
@@ -59,7 +47,7 @@ export class SqliteDiagnostics implements DiagnosticsStore {
       limit: q.limit,
       offset: q.offset,
     });
-    return { items: rows.map(toRecord), total };
+    return { items: rows.map(rules.toRecord), total };
   }
 
   async recordResult(gateway: string, requestId: string, r: DiagnosticResult): Promise<DiagnosticRecord | undefined> {
@@ -68,27 +56,27 @@ export class SqliteDiagnostics implements DiagnosticsStore {
   }
 
   private apply(gateway: string, requestId: string, r: DiagnosticResult): void {
-    const done = this.stmt.complete.run(...completeArgs(gateway, requestId, r));
+    const done = this.stmt.complete.run(...rules.completeArgs(gateway, requestId, r));
     if (done.changes === 0) this.stmt.late.run(JSON.stringify(r), requestId, gateway);
   }
 
   async expire(now: number): Promise<DiagnosticRecord[]> {
     return this.db.transaction(() => {
       const rows = this.stmt.overdue.all(now) as Row[];
-      for (const row of rows) this.stmt.timeOut.run(timeOutMessage(row), row.request_id);
+      for (const row of rows) this.stmt.timeOut.run(rules.timeOutMessage(row), row.request_id);
       return rows.map((row) => this.byId(row.request_id as string) as DiagnosticRecord);
     })();
   }
 
   async recover(now: number): Promise<void> {
     this.db.transaction(() => {
-      for (const r of this.stmt.unapplied.all() as Row[]) this.apply(r.gateway as string, r.request_id as string, unappliedResult(r));
+      for (const r of this.stmt.unapplied.all() as Row[]) this.apply(r.gateway as string, r.request_id as string, rules.unappliedResult(r));
     })();
     await this.expire(now);
   }
 
   private byId(requestId: string): DiagnosticRecord | undefined {
     const row = this.stmt.get.get(requestId) as Row | undefined;
-    return row ? toRecord(row) : undefined;
+    return row ? rules.toRecord(row) : undefined;
   }
 }

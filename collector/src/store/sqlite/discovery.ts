@@ -2,17 +2,7 @@ import type Database from 'better-sqlite3';
 import { deviceKey, type DeviceBirthMessage, type PortsMessage } from '@medtel/shared';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { ApprovalBinding, ApprovalOutcome, DiscoveryStore, GatewayDiscoverySummary, GatewayPortsRecord } from '../discovery-store.js';
-import {
-  type DecisionPlan,
-  approvalPlan,
-  decisionAudit,
-  decisionUpdate,
-  discoverySummary,
-  hasMoved,
-  moveAudit,
-  rejectionPlan,
-  toPortsRecord,
-} from '../shared/discovery.js';
+import * as rules from '../shared/discovery.js';
 import type { Actor, DeviceRecord } from '../store.js';
 
 type Row = Record<string, unknown>;
@@ -98,9 +88,9 @@ export class SqliteDiscovery implements DiscoveryStore {
     }
     id ??= key;
     const row = this.stmt.row.get(id) as Row | undefined;
-    if (row && hasMoved(row, site, gateway, b)) {
+    if (row && rules.hasMoved(row, site, gateway, b)) {
       this.stmt.move.run(gateway, site, b.device, id);
-      this.audit.append(moveAudit(id, row, site, gateway, b));
+      this.audit.append(rules.moveAudit(id, row, site, gateway, b));
     }
     return id;
   }
@@ -111,27 +101,27 @@ export class SqliteDiscovery implements DiscoveryStore {
   }
 
   async approve(id: string, binding: ApprovalBinding, expectedVersion: number, actor: Actor): Promise<ApprovalOutcome> {
-    return this.decide(id, expectedVersion, actor, approvalPlan(id, binding));
+    return this.decide(id, expectedVersion, actor, rules.approvalPlan(id, binding));
   }
 
   async reject(id: string, reason: string, expectedVersion: number, actor: Actor): Promise<ApprovalOutcome> {
-    return this.decide(id, expectedVersion, actor, rejectionPlan(id, reason));
+    return this.decide(id, expectedVersion, actor, rules.rejectionPlan(id, reason));
   }
 
   /**
    * One decision in one transaction: the state check, the version check, the
    * update and its audit entry. `plan` returns a conflict message or what to change.
    */
-  private async decide(id: string, expectedVersion: number, actor: Actor, plan: DecisionPlan): Promise<ApprovalOutcome> {
+  private async decide(id: string, expectedVersion: number, actor: Actor, plan: rules.DecisionPlan): Promise<ApprovalOutcome> {
     const outcome = this.db.transaction((): ApprovalOutcome => {
       const row = this.stmt.row.get(id) as Row | undefined;
       if (!row) return { ok: false, reason: 'not_found' };
       const change = plan(row);
       if (typeof change === 'string') return { ok: false, reason: 'conflict', message: change };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const update = decisionUpdate(id, change, actor, this.now());
+      const update = rules.decisionUpdate(id, change, actor, this.now());
       this.db.prepare(update.sql).run(update.args);
-      this.audit.append(decisionAudit(id, change, actor));
+      this.audit.append(rules.decisionAudit(id, change, actor));
       return { ok: true, device: this.readDevice(id) as DeviceRecord };
     })();
     // After the commit: the caches follow only what is durable.
@@ -144,7 +134,7 @@ export class SqliteDiscovery implements DiscoveryStore {
 
   async ports(gateway: string): Promise<GatewayPortsRecord | undefined> {
     const r = this.db.prepare('SELECT * FROM gateway_ports WHERE gateway = ?').get(gateway) as Row | undefined;
-    return r ? toPortsRecord(r) : undefined;
+    return r ? rules.toPortsRecord(r) : undefined;
   }
 
   async summary(): Promise<Map<string, GatewayDiscoverySummary>> {
@@ -158,7 +148,7 @@ export class SqliteDiscovery implements DiscoveryStore {
          WHERE json_extract(e.value, '$.state') = 'unidentified' GROUP BY p.gateway`,
       )
       .all() as Array<{ gateway: string; n: number }>;
-    return discoverySummary(pending, unidentified);
+    return rules.discoverySummary(pending, unidentified);
   }
 
   async pendingCount(): Promise<number> {

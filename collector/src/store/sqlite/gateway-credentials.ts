@@ -1,20 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { CredentialActor, CredentialOutcome, GatewayAuthMode, GatewayCredential, GatewayCredentialStore } from '../gateway-credential-store.js';
-import {
-  type CredentialInput,
-  type CredentialRow,
-  INSERT_CREDENTIAL_SQL,
-  addRefusal,
-  authWithSecret,
-  changeRefusal,
-  credentialAudit,
-  credentialUpdate,
-  differsFromSeed,
-  insertCredentialArgs,
-  seedInput,
-  toCredential,
-} from '../shared/gateway-credentials.js';
+import * as rules from '../shared/gateway-credentials.js';
 
 /** Gateway credentials in the collector's SQLite file (rules in ../shared/gateway-credentials.ts). */
 export class SqliteGatewayCredentials implements GatewayCredentialStore {
@@ -25,12 +12,12 @@ export class SqliteGatewayCredentials implements GatewayCredentialStore {
     private readonly audit: AuditLog,
     private readonly now: () => number = Date.now,
   ) {
-    this.byId = db.prepare<[string], CredentialRow>('SELECT * FROM gateway_credentials WHERE id = ?');
+    this.byId = db.prepare<[string], rules.CredentialRow>('SELECT * FROM gateway_credentials WHERE id = ?');
   }
 
   private row(id: string): GatewayCredential | undefined {
     const r = this.byId.get(id);
-    return r ? toCredential(r) : undefined;
+    return r ? rules.toCredential(r) : undefined;
   }
 
   async get(id: string): Promise<GatewayCredential | undefined> {
@@ -38,20 +25,20 @@ export class SqliteGatewayCredentials implements GatewayCredentialStore {
   }
 
   async list(): Promise<GatewayCredential[]> {
-    return (this.db.prepare('SELECT * FROM gateway_credentials ORDER BY id').all() as CredentialRow[]).map(toCredential);
+    return (this.db.prepare('SELECT * FROM gateway_credentials ORDER BY id').all() as rules.CredentialRow[]).map(rules.toCredential);
   }
 
   /** `actor` null: not audited (the config seed; the config file is its own record). */
-  private insert(input: CredentialInput, actor: CredentialActor | null, action: string, reason?: string) {
-    this.db.prepare(INSERT_CREDENTIAL_SQL).run(...insertCredentialArgs(input, this.now()));
+  private insert(input: rules.CredentialInput, actor: CredentialActor | null, action: string, reason?: string) {
+    this.db.prepare(rules.INSERT_CREDENTIAL_SQL).run(...rules.insertCredentialArgs(input, this.now()));
     const credential = this.row(input.id) as GatewayCredential;
-    if (actor) this.audit.append(credentialAudit(action, input.id, null, credential, actor, reason));
+    if (actor) this.audit.append(rules.credentialAudit(action, input.id, null, credential, actor, reason));
     return credential;
   }
 
-  async add(input: CredentialInput, actor: CredentialActor, reason?: string): Promise<CredentialOutcome> {
+  async add(input: rules.CredentialInput, actor: CredentialActor, reason?: string): Promise<CredentialOutcome> {
     return this.db.transaction((): CredentialOutcome => {
-      const refused = addRefusal(this.row(input.id));
+      const refused = rules.addRefusal(this.row(input.id));
       if (refused) return refused;
       return { ok: true, credential: this.insert(input, actor, 'gateway:provision', reason) };
     })();
@@ -67,18 +54,18 @@ export class SqliteGatewayCredentials implements GatewayCredentialStore {
   ): CredentialOutcome {
     return this.db.transaction((): CredentialOutcome => {
       const before = this.row(id);
-      const refused = changeRefusal(before, action, expectedVersion);
+      const refused = rules.changeRefusal(before, action, expectedVersion);
       if (refused || !before) return refused as CredentialOutcome;
-      const update = credentialUpdate(id, sets, this.now());
+      const update = rules.credentialUpdate(id, sets, this.now());
       this.db.prepare(update.sql).run(update.args);
       const after = this.row(id) as GatewayCredential;
-      this.audit.append(credentialAudit(action, id, before, after, actor, reason));
+      this.audit.append(rules.credentialAudit(action, id, before, after, actor, reason));
       return { ok: true, credential: after };
     })();
   }
 
   async rotateSecret(id: string, secretHash: string, actor: CredentialActor, reason?: string, expectedVersion?: number): Promise<CredentialOutcome> {
-    const auth = authWithSecret(this.row(id)?.auth);
+    const auth = rules.authWithSecret(this.row(id)?.auth);
     return this.change(id, actor, 'gateway:rotate-secret', reason, expectedVersion, { secret_hash: secretHash, auth });
   }
 
@@ -92,11 +79,11 @@ export class SqliteGatewayCredentials implements GatewayCredentialStore {
       const differing: string[] = [];
       for (const e of entries) {
         const existing = this.row(e.id);
-        const wanted = seedInput(e);
+        const wanted = rules.seedInput(e);
         if (!existing) {
           this.insert(wanted, null, 'gateway:provision');
           added.push(e.id);
-        } else if (differsFromSeed(existing, wanted)) {
+        } else if (rules.differsFromSeed(existing, wanted)) {
           differing.push(e.id);
         }
       }

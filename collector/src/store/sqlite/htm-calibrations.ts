@@ -2,20 +2,7 @@ import type Database from 'better-sqlite3';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { SiteCalendar } from '../../htm/pm-schedule.js';
 import type { CalibrationDue, CalibrationInput, CalibrationRecord, HtmOutcome, ImpactSummary, ModelInterval, WorkOrder } from '../htm-store.js';
-import {
-  CALIBRATION_COLUMNS,
-  IMPACT_METRICS_SQL,
-  calibrationArgs,
-  calibrationCreatedAudit,
-  calibrationDueSql,
-  calibrationsDue,
-  evaluateCalibration,
-  impactSummary,
-  impactWorkOrderInput,
-  intervalAudit,
-  toModelInterval,
-  untraceable,
-} from '../shared/calibrations.js';
+import * as rules from '../shared/calibrations.js';
 import { type Row, toCalibration } from '../shared/htm-rows.js';
 import type { Actor } from '../store.js';
 import { selectPage, where } from './paged.js';
@@ -47,13 +34,13 @@ export class SqliteCalibrations {
           )
           .run(model, intervalMonths, now);
       }
-      this.audit.append(intervalAudit(model, old, intervalMonths, actor, reason));
+      this.audit.append(rules.intervalAudit(model, old, intervalMonths, actor, reason));
       return intervalMonths === null ? null : { model, intervalMonths, updatedAt: now };
     })();
   }
 
   listModelIntervals(): ModelInterval[] {
-    return (this.db.prepare('SELECT * FROM calibration_intervals ORDER BY model').all() as Row[]).map(toModelInterval);
+    return (this.db.prepare('SELECT * FROM calibration_intervals ORDER BY model').all() as Row[]).map(rules.toModelInterval);
   }
 
   record(
@@ -62,9 +49,9 @@ export class SqliteCalibrations {
     actor: Actor,
     reason: string,
   ): HtmOutcome<{ calibration: CalibrationRecord; impactWorkOrder: WorkOrder | null }> {
-    const refused = untraceable(input);
+    const refused = rules.untraceable(input);
     if (refused) return refused;
-    const evaluated = evaluateCalibration(input);
+    const evaluated = rules.evaluateCalibration(input);
     return this.db.transaction(() => {
       const device = this.db.prepare('SELECT id FROM devices WHERE id = ?').get(deviceId);
       if (!device) return { ok: false as const, reason: 'not_found' as const, what: `no device "${deviceId}"` };
@@ -72,20 +59,20 @@ export class SqliteCalibrations {
       const now = Date.now();
       const id = Number(
         this.db
-          .prepare(`INSERT INTO calibrations (${CALIBRATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-          .run(...calibrationArgs(deviceId, input, evaluated, actor, now)).lastInsertRowid,
+          .prepare(`INSERT INTO calibrations (${rules.CALIBRATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          .run(...rules.calibrationArgs(deviceId, input, evaluated, actor, now)).lastInsertRowid,
       );
       let impactWorkOrder: WorkOrder | null = null;
       if (!evaluated.found.pass) {
         const impact = this.impactSummary(deviceId, id, previousPass, input.performedAt);
-        impactWorkOrder = this.workOrders.insert(impactWorkOrderInput(deviceId, id, evaluated.found, impact, now), actor, reason, {
+        impactWorkOrder = this.workOrders.insert(rules.impactWorkOrderInput(deviceId, id, evaluated.found, impact, now), actor, reason, {
           calibrationId: id,
           impact,
         });
         this.db.prepare('UPDATE calibrations SET impact_work_order = ? WHERE id = ?').run(impactWorkOrder.id, id);
       }
       const calibration = toCalibration(this.db.prepare('SELECT * FROM calibrations WHERE id = ?').get(id) as Row);
-      this.audit.append(calibrationCreatedAudit(id, calibration, actor, reason));
+      this.audit.append(rules.calibrationCreatedAudit(id, calibration, actor, reason));
       return { ok: true as const, value: { calibration, impactWorkOrder } };
     })();
   }
@@ -98,8 +85,8 @@ export class SqliteCalibrations {
   }
 
   private impactSummary(deviceId: string, calibrationId: number, since: number | null, until: number): ImpactSummary {
-    const metrics = this.db.prepare(IMPACT_METRICS_SQL).all(deviceId, since ?? Number.MIN_SAFE_INTEGER, until) as ImpactSummary['metrics'];
-    return impactSummary(deviceId, calibrationId, since, until, metrics);
+    const metrics = this.db.prepare(rules.IMPACT_METRICS_SQL).all(deviceId, since ?? Number.MIN_SAFE_INTEGER, until) as ImpactSummary['metrics'];
+    return rules.impactSummary(deviceId, calibrationId, since, until, metrics);
   }
 
   list(deviceId: string, page: { limit: number; offset: number }): { items: CalibrationRecord[]; total: number } {
@@ -110,7 +97,7 @@ export class SqliteCalibrations {
 
   /** Due state of every active device that has an interval (of its own, or its model's). */
   due(now: number, deviceId?: string): CalibrationDue[] {
-    const rows = this.db.prepare(calibrationDueSql(deviceId !== undefined && deviceId !== '')).all(...(deviceId ? [deviceId] : [])) as Row[];
-    return calibrationsDue(rows, now, this.calendar.timeZone);
+    const rows = this.db.prepare(rules.calibrationDueSql(deviceId !== undefined && deviceId !== '')).all(...(deviceId ? [deviceId] : [])) as Row[];
+    return rules.calibrationsDue(rows, now, this.calendar.timeZone);
   }
 }

@@ -4,18 +4,7 @@ import type { SiteCalendar } from '../../htm/pm-schedule.js';
 import type { HtmOutcome, PmSchedule, PmScheduleInput, PmSchedulePatch } from '../htm-store.js';
 import type { Actor } from '../store.js';
 import { type Row, type ScheduleRow, toScheduleRow } from '../shared/htm-rows.js';
-import {
-  UPDATE_SCHEDULE_SQL,
-  advances,
-  planScheduleUpdate,
-  scheduleAdvanceAudit,
-  scheduleCreatedAudit,
-  schedulePage,
-  scheduleUpdateAudit,
-  scheduleView,
-  updateScheduleArgs,
-  yearsProblem,
-} from '../shared/schedules.js';
+import * as rules from '../shared/schedules.js';
 
 /** Preventive-maintenance schedules (rules in ../shared/schedules.ts); their due windows are computed from the last completion with the site calendar. */
 export class SqliteSchedules {
@@ -26,7 +15,7 @@ export class SqliteSchedules {
   ) {}
 
   view(s: ScheduleRow, now: number): PmSchedule {
-    return scheduleView(s, now, this.calendar);
+    return rules.scheduleView(s, now, this.calendar);
   }
 
   row(id: number): ScheduleRow | undefined {
@@ -35,7 +24,7 @@ export class SqliteSchedules {
   }
 
   create(deviceId: string, input: PmScheduleInput, actor: Actor, reason?: string): HtmOutcome<PmSchedule> {
-    const problem = yearsProblem(input.frequency, input.years ?? null);
+    const problem = rules.yearsProblem(input.frequency, input.years ?? null);
     if (problem) return problem;
     return this.db.transaction((): HtmOutcome<PmSchedule> => {
       if (!this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(deviceId)) return { ok: false, reason: 'not_found', what: `no device "${deviceId}"` };
@@ -46,7 +35,7 @@ export class SqliteSchedules {
           .run(deviceId, input.task, input.frequency, input.years ?? null, input.firstDueAt, now).lastInsertRowid,
       );
       const created = this.row(id) as ScheduleRow;
-      this.audit.append(scheduleCreatedAudit(created, actor, reason));
+      this.audit.append(rules.scheduleCreatedAudit(created, actor, reason));
       return { ok: true, value: this.view(created, now) };
     })();
   }
@@ -57,7 +46,7 @@ export class SqliteSchedules {
         ? this.db.prepare('SELECT * FROM pm_schedules WHERE device_id = ? ORDER BY id').all(q.device)
         : this.db.prepare('SELECT * FROM pm_schedules ORDER BY id').all()
     ) as Row[];
-    return schedulePage(
+    return rules.schedulePage(
       rows.map((r) => this.view(toScheduleRow(r), now)),
       q,
     );
@@ -67,11 +56,11 @@ export class SqliteSchedules {
     return this.db.transaction((): HtmOutcome<PmSchedule> => {
       const old = this.row(id);
       if (!old) return { ok: false, reason: 'not_found', what: `no PM schedule ${id}` };
-      const plan = planScheduleUpdate(old, patch, expectedVersion);
+      const plan = rules.planScheduleUpdate(old, patch, expectedVersion);
       if ('ok' in plan) return plan;
       if (Object.keys(plan.newValue).length > 0) {
-        this.db.prepare(UPDATE_SCHEDULE_SQL).run(...updateScheduleArgs(id, plan.next));
-        this.audit.append(scheduleUpdateAudit(id, plan, actor, reason));
+        this.db.prepare(rules.UPDATE_SCHEDULE_SQL).run(...rules.updateScheduleArgs(id, plan.next));
+        this.audit.append(rules.scheduleUpdateAudit(id, plan, actor, reason));
       }
       return { ok: true, value: this.view(this.row(id) as ScheduleRow, Date.now()) };
     })();
@@ -79,8 +68,8 @@ export class SqliteSchedules {
 
   /** Call inside the work order's transaction: the schedule now counts from `completedAt`. */
   advance(s: ScheduleRow, completedAt: number, workOrderId: number, actor: Actor): void {
-    if (!advances(s, completedAt)) return;
+    if (!rules.advances(s, completedAt)) return;
     this.db.prepare('UPDATE pm_schedules SET last_completed_at = ?, version = version + 1 WHERE id = ?').run(completedAt, s.id);
-    this.audit.append(scheduleAdvanceAudit(s, completedAt, workOrderId, actor));
+    this.audit.append(rules.scheduleAdvanceAudit(s, completedAt, workOrderId, actor));
   }
 }

@@ -4,21 +4,7 @@ import type { SiteCalendar } from '../../htm/pm-schedule.js';
 import type { HtmOutcome, ImpactSummary, WorkOrder, WorkOrderInput, WorkOrderPatch, WorkOrderQuery } from '../htm-store.js';
 import type { Actor } from '../store.js';
 import { type Row, toWorkOrder } from '../shared/htm-rows.js';
-import {
-  INSERT_WORK_ORDER_SQL,
-  UPDATE_WORK_ORDER_SQL,
-  completeForSchedule,
-  insertWorkOrderArgs,
-  planUpdate,
-  scheduleProblem,
-  searchAudit,
-  searchEntry,
-  updateWorkOrderArgs,
-  workOrderCreatedAudit,
-  workOrderDiff,
-  workOrderFilters,
-  workOrderUpdateAudit,
-} from '../shared/work-orders.js';
+import * as rules from '../shared/work-orders.js';
 import { selectPage, where } from './paged.js';
 import type { SqliteSchedules } from './htm-schedules.js';
 
@@ -38,9 +24,9 @@ export class SqliteWorkOrders {
 
   /** Inside a transaction; checks done by the caller. */
   insert(input: WorkOrderInput, actor: Actor, reason: string | null, extra: { calibrationId?: number; impact?: ImpactSummary } = {}): WorkOrder {
-    const id = Number(this.db.prepare(INSERT_WORK_ORDER_SQL).run(...insertWorkOrderArgs(input, actor, extra)).lastInsertRowid);
+    const id = Number(this.db.prepare(rules.INSERT_WORK_ORDER_SQL).run(...rules.insertWorkOrderArgs(input, actor, extra)).lastInsertRowid);
     const created = this.get(id) as WorkOrder;
-    this.audit.append(workOrderCreatedAudit(created, actor, reason));
+    this.audit.append(rules.workOrderCreatedAudit(created, actor, reason));
     return created;
   }
 
@@ -49,7 +35,7 @@ export class SqliteWorkOrders {
       if (!this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(input.deviceId))
         return { ok: false, reason: 'not_found', what: `no device "${input.deviceId}"` };
       if (input.scheduleId != null) {
-        const problem = scheduleProblem(input, this.schedules.row(input.scheduleId));
+        const problem = rules.scheduleProblem(input, this.schedules.row(input.scheduleId));
         if (problem) return problem;
       }
       return { ok: true, value: this.insert(input, actor, reason ?? null) };
@@ -57,7 +43,7 @@ export class SqliteWorkOrders {
   }
 
   list(q: WorkOrderQuery): { items: WorkOrder[]; total: number } {
-    const filter = where(workOrderFilters(q));
+    const filter = where(rules.workOrderFilters(q));
     const { rows, total } = selectPage(this.db, { from: 'work_orders', where: filter, orderBy: 'id DESC', limit: q.limit, offset: q.offset });
     return { items: rows.map(toWorkOrder), total };
   }
@@ -66,19 +52,19 @@ export class SqliteWorkOrders {
     return this.db.transaction((): HtmOutcome<WorkOrder> => {
       const old = this.get(id);
       if (!old) return { ok: false, reason: 'not_found', what: `no work order ${id}` };
-      const plan = planUpdate(old, patch, expectedVersion);
+      const plan = rules.planUpdate(old, patch, expectedVersion);
       if ('ok' in plan) return plan;
       if (plan.scheduleId !== null) {
         const schedule = this.schedules.row(plan.scheduleId);
         if (schedule) {
-          completeForSchedule(plan, schedule, this.calendar);
+          rules.completeForSchedule(plan, schedule, this.calendar);
           this.schedules.advance(schedule, plan.at, id, actor);
         }
       }
-      const diff = workOrderDiff(old, plan.next);
+      const diff = rules.workOrderDiff(old, plan.next);
       if (Object.keys(diff.newValue).length === 0) return { ok: true, value: old };
-      this.db.prepare(UPDATE_WORK_ORDER_SQL).run(updateWorkOrderArgs(id, plan.next));
-      this.audit.append(workOrderUpdateAudit(id, plan, diff, actor, reason));
+      this.db.prepare(rules.UPDATE_WORK_ORDER_SQL).run(rules.updateWorkOrderArgs(id, plan.next));
+      this.audit.append(rules.workOrderUpdateAudit(id, plan, diff, actor, reason));
       return { ok: true, value: this.get(id) as WorkOrder };
     })();
   }
@@ -87,10 +73,10 @@ export class SqliteWorkOrders {
     return this.db.transaction((): HtmOutcome<WorkOrder> => {
       const old = this.get(id);
       if (!old) return { ok: false, reason: 'not_found', what: `no work order ${id}` };
-      const logged = searchEntry(old, search, actor);
+      const logged = rules.searchEntry(old, search, actor);
       if ('ok' in logged) return logged;
       this.db.prepare('UPDATE work_orders SET searches = ?, version = version + 1 WHERE id = ?').run(logged.searches, id);
-      this.audit.append(searchAudit(id, logged.entry, actor));
+      this.audit.append(rules.searchAudit(id, logged.entry, actor));
       return { ok: true, value: this.get(id) as WorkOrder };
     })();
   }

@@ -30,20 +30,7 @@ import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
 import { TelemetryTables } from './telemetry.js';
 import { SqliteTrends } from './trends.js';
 import { selectPage, where } from './paged.js';
-import {
-  alarmArgs,
-  birthRow,
-  deviceFilters,
-  deviceUpdateAudit,
-  diffDevicePatch,
-  gapArgs,
-  gatewayStateRow,
-  keptPayload,
-  resultArgs,
-  statusArgs,
-  toDevice,
-  toGateway,
-} from '../shared/devices.js';
+import * as registry from '../shared/devices.js';
 
 type Row = Record<string, unknown>;
 
@@ -147,12 +134,12 @@ export class SqliteStore implements Store {
   private applyOne(item: IngestItem): ApplyOutcome {
     const s = this.stmt;
     if (item.kind === 'quarantine') {
-      s.quarantine.run(item.gateway, item.topic, item.reason, keptPayload(item), item.payload.length, item.receivedAt);
+      s.quarantine.run(item.gateway, item.topic, item.reason, registry.keptPayload(item), item.payload.length, item.receivedAt);
       return 'stored';
     }
     if (item.kind === 'state') {
       // Session-level and idempotent: no seq (the will is composed at connect time).
-      s.gateway.run(gatewayStateRow(item));
+      s.gateway.run(registry.gatewayStateRow(item));
       return 'stored';
     }
     if (item.kind === 'ports') {
@@ -173,12 +160,12 @@ export class SqliteStore implements Store {
     if ((item.kind === 'data' || item.kind === 'alarm') && this.discovery.isRejected(id as string)) return 'rejected_device';
     switch (item.kind) {
       case 'birth':
-        s.birth.run(birthRow(id, item));
+        s.birth.run(registry.birthRow(id, item));
         break;
       case 'status': {
         const st = item.message;
         s.touchDevice.run(id, item.gateway, item.site, st.device, item.receivedAt, item.receivedAt);
-        s.status.run(...statusArgs(id, item));
+        s.status.run(...registry.statusArgs(id, item));
         s.statusHistory.run(id, st.t, st.status);
         break;
       }
@@ -191,20 +178,20 @@ export class SqliteStore implements Store {
       }
       case 'alarm':
         this.touched.set(id as string, { gateway: item.gateway, site: item.site, device: item.message.device, at: item.receivedAt });
-        s.alarm.run(...alarmArgs(id, item));
+        s.alarm.run(...registry.alarmArgs(id, item));
         break;
       case 'gap':
-        s.gap.run(...gapArgs(id, item));
+        s.gap.run(...registry.gapArgs(id, item));
         break;
       case 'res':
-        s.result.run(...resultArgs(item));
+        s.result.run(...registry.resultArgs(item));
         break;
     }
     return 'stored';
   }
 
   async listDevices(q: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }> {
-    const filter = where(deviceFilters(q));
+    const filter = where(registry.deviceFilters(q));
     const { rows, total } = selectPage(this.db, {
       columns: 'd.*, g.state AS gateway_state',
       from: 'devices d LEFT JOIN gateways g ON g.id = d.gateway',
@@ -213,7 +200,7 @@ export class SqliteStore implements Store {
       limit: q.limit,
       offset: q.offset,
     });
-    return { items: rows.map(toDevice), total };
+    return { items: rows.map(registry.toDevice), total };
   }
 
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
@@ -225,10 +212,10 @@ export class SqliteStore implements Store {
       const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Row | undefined;
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const change = diffDevicePatch(row, patch);
+      const change = registry.diffDevicePatch(row, patch);
       if (change.sets.length > 0) {
         this.db.prepare(`UPDATE devices SET ${change.sets.join(', ')}, version = version + 1 WHERE id = @id`).run({ ...change.encoded, id });
-        this.auditLog.append(deviceUpdateAudit(id, change, actor, reason));
+        this.auditLog.append(registry.deviceUpdateAudit(id, change, actor, reason));
       }
       return { ok: true, device: this.deviceById(id) as DeviceRecord };
     })();
@@ -238,7 +225,7 @@ export class SqliteStore implements Store {
     const row = this.db.prepare('SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway WHERE d.id = ?').get(id) as
       | Row
       | undefined;
-    return row ? toDevice(row) : undefined;
+    return row ? registry.toDevice(row) : undefined;
   }
 
   async queryTelemetry(deviceId: string, q: TelemetryQuery): Promise<TelemetryRow[]> {
@@ -267,7 +254,7 @@ export class SqliteStore implements Store {
 
   async listGateways(): Promise<GatewayRecord[]> {
     const rows = this.db.prepare('SELECT * FROM gateways ORDER BY id').all() as Row[];
-    return rows.map(toGateway);
+    return rows.map(registry.toGateway);
   }
 
   async counts(): Promise<StoreCounts> {
