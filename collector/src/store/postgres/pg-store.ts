@@ -28,7 +28,7 @@ import { migratePostgres } from './migrations.js';
 import { Partitions } from './partitions.js';
 import { type PgOptions, type Queryable, all, createPool, one, run, tx } from './pg-db.js';
 import { PgPhiStore } from './phi-store.js';
-import { selectPage, where } from './paged.js';
+import { selectPage } from './paged.js';
 import { PgSeries, ReadingBatch, queryTelemetry } from './telemetry.js';
 import { PgTrends } from './trends.js';
 
@@ -251,15 +251,7 @@ export class PgStore implements Store {
   }
 
   async listDevices(q: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }> {
-    const filter = where(registry.deviceFilters(q));
-    const { rows, total } = await selectPage(this.pool, {
-      columns: 'd.*, g.state AS gateway_state',
-      from: 'devices d LEFT JOIN gateways g ON g.id = d.gateway',
-      where: filter,
-      orderBy: 'd.id',
-      limit: q.limit,
-      offset: q.offset,
-    });
+    const { rows, total } = await selectPage(this.pool, registry.deviceListing(q));
     return { items: rows.map(registry.toDevice), total };
   }
 
@@ -342,6 +334,6 @@ async function touchDevice(c: Queryable, id: string, gateway: string, site: stri
 }
 
 async function deviceById(db: Queryable, id: string): Promise<DeviceRecord | undefined> {
-  const row = await one(db, 'SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway WHERE d.id = ?', [id]);
+  const row = await one(db, registry.DEVICE_BY_ID_SQL, [id]);
   return row ? registry.toDevice(row) : undefined;
 }

@@ -1,6 +1,7 @@
 import type { AuditInput } from '../../audit/types.js';
 import type { Actor, DevicePatch, DeviceQuery, DeviceRecord, GatewayRecord, IngestItem } from '../store.js';
 import { ASSET_CODECS, toAssetFields } from '../sqlite/device-asset-columns.js';
+import { where } from '../sqlite/paged.js';
 import { toApprovalFields } from './discovery.js';
 
 /**
@@ -107,6 +108,21 @@ export function deviceFilters(q: DeviceQuery): Array<[string, unknown]> {
     ['d.life_support = ?', q.lifeSupport === undefined ? undefined : Number(q.lifeSupport)],
   ];
 }
+
+/** What a device listing selects: devices with their gateway's state, filtered, in id order (for each backend's selectPage). */
+export function deviceListing(q: DeviceQuery) {
+  return {
+    columns: 'd.*, g.state AS gateway_state',
+    from: 'devices d LEFT JOIN gateways g ON g.id = d.gateway',
+    where: where(deviceFilters(q)),
+    orderBy: 'd.id',
+    limit: q.limit,
+    offset: q.offset,
+  };
+}
+
+/** One device with its gateway's state. */
+export const DEVICE_BY_ID_SQL = 'SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway WHERE d.id = ?';
 
 const same = (column: string) => ({ column, encode: (v: unknown) => v ?? null, decode: (r: unknown) => r ?? null });
 

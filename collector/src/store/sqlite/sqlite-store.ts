@@ -29,7 +29,7 @@ import { migrate } from './migrations.js';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
 import { TelemetryTables } from './telemetry.js';
 import { SqliteTrends } from './trends.js';
-import { selectPage, where } from './paged.js';
+import { selectPage } from './paged.js';
 import * as registry from '../shared/devices.js';
 
 type Row = Record<string, unknown>;
@@ -191,15 +191,7 @@ export class SqliteStore implements Store {
   }
 
   async listDevices(q: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }> {
-    const filter = where(registry.deviceFilters(q));
-    const { rows, total } = selectPage(this.db, {
-      columns: 'd.*, g.state AS gateway_state',
-      from: 'devices d LEFT JOIN gateways g ON g.id = d.gateway',
-      where: filter,
-      orderBy: 'd.id',
-      limit: q.limit,
-      offset: q.offset,
-    });
+    const { rows, total } = selectPage(this.db, registry.deviceListing(q));
     return { items: rows.map(registry.toDevice), total };
   }
 
@@ -222,9 +214,7 @@ export class SqliteStore implements Store {
   }
 
   private deviceById(id: string): DeviceRecord | undefined {
-    const row = this.db.prepare('SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway WHERE d.id = ?').get(id) as
-      | Row
-      | undefined;
+    const row = this.db.prepare(registry.DEVICE_BY_ID_SQL).get(id) as Row | undefined;
     return row ? registry.toDevice(row) : undefined;
   }
 
