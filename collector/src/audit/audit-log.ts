@@ -63,6 +63,48 @@ export function auditFields(input: AuditInput): Omit<AuditRow, 'seq' | 'ts' | 'p
   };
 }
 
+export const HEAD_MISSING = 'audit chain head is missing: the log has been damaged; run `medtel-collector audit verify`';
+
+export const INSERT_AUDIT_SQL = `INSERT INTO audit (seq, ts, actor, role, action, object_type, object_id, old_value, new_value, reason, prev_hash, hash)
+  VALUES (@seq, @ts, @actor, @role, @action, @object_type, @object_id, @old_value, @new_value, @reason, @prev_hash, @hash)`;
+
+/** The next link of the chain after `head`: the entry's columns with its seq, time and hashes. */
+export function chainedRow(fields: ReturnType<typeof auditFields>, head: { seq: number; hash: string }, now: Date): AuditRow {
+  const row = { ...fields, seq: head.seq + 1, ts: now.toISOString() };
+  return { ...row, prev_hash: head.hash, hash: entryHash(head.hash, row) };
+}
+
+/** The WHERE clause, named parameters and page of an audit listing; RangeError for a bad limit or offset. Shared by every backend. */
+export function auditListQuery(query: AuditQuery): { clause: string; params: Record<string, string | number>; limit: number; offset: number } {
+  const where: string[] = [];
+  const params: Record<string, string | number> = {};
+  if (query.from !== undefined) {
+    where.push('ts >= @from');
+    params.from = isoTime('from', query.from);
+  }
+  if (query.to !== undefined) {
+    where.push('ts < @to');
+    params.to = isoTime('to', query.to);
+  }
+  for (const [key, column] of [
+    ['objectType', 'object_type'],
+    ['objectId', 'object_id'],
+    ['actor', 'actor'],
+    ['action', 'action'],
+  ] as const) {
+    const value = query[key];
+    if (value !== undefined) {
+      where.push(`${column} = @${key}`);
+      params[key] = value;
+    }
+  }
+  const limit = query.limit ?? 100;
+  const offset = query.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('limit must be an integer from 1 to 1000');
+  if (!Number.isInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
+  return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', params, limit, offset };
+}
+
 /**
  * The audit trail: append-only, each entry hash-chained to the previous one,
  * the chain head kept in `audit_head`. Call append() inside the same
@@ -81,10 +123,7 @@ export class AuditLog {
     try {
       this.stmt = {
         head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1'),
-        insert: db.prepare(
-          `INSERT INTO audit (seq, ts, actor, role, action, object_type, object_id, old_value, new_value, reason, prev_hash, hash)
-           VALUES (@seq, @ts, @actor, @role, @action, @object_type, @object_id, @old_value, @new_value, @reason, @prev_hash, @hash)`,
-        ),
+        insert: db.prepare(INSERT_AUDIT_SQL),
         moveHead: db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'),
         all: db.prepare<[], AuditRow>('SELECT * FROM audit ORDER BY seq'),
       };
@@ -98,9 +137,8 @@ export class AuditLog {
     const fields = auditFields(input);
     const write = this.db.transaction(() => {
       const head = this.stmt.head.get();
-      if (!head) throw new Error('audit chain head is missing: the log has been damaged; run `medtel-collector audit verify`');
-      const row = { ...fields, seq: head.seq + 1, ts: this.now().toISOString() };
-      const full: AuditRow = { ...row, prev_hash: head.hash, hash: entryHash(head.hash, row) };
+      if (!head) throw new Error(HEAD_MISSING);
+      const full = chainedRow(fields, head, this.now());
       this.stmt.insert.run(full);
       this.stmt.moveHead.run(full.seq, full.hash);
       return toEntry(full);
@@ -111,33 +149,7 @@ export class AuditLog {
 
   /** Entries matching the query, newest first, with the total matching count. */
   list(query: AuditQuery = {}): { total: number; items: AuditEntry[] } {
-    const where: string[] = [];
-    const params: Record<string, string | number> = {};
-    if (query.from !== undefined) {
-      where.push('ts >= @from');
-      params['from'] = isoTime('from', query.from);
-    }
-    if (query.to !== undefined) {
-      where.push('ts < @to');
-      params['to'] = isoTime('to', query.to);
-    }
-    for (const [key, column] of [
-      ['objectType', 'object_type'],
-      ['objectId', 'object_id'],
-      ['actor', 'actor'],
-      ['action', 'action'],
-    ] as const) {
-      const value = query[key];
-      if (value !== undefined) {
-        where.push(`${column} = @${key}`);
-        params[key] = value;
-      }
-    }
-    const limit = query.limit ?? 100;
-    const offset = query.offset ?? 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('limit must be an integer from 1 to 1000');
-    if (!Number.isInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { clause, params, limit, offset } = auditListQuery(query);
     const { total } = this.db.prepare<Record<string, string | number>, { total: number }>(`SELECT COUNT(*) AS total FROM audit ${clause}`).get(params)!;
     const rows = this.db.prepare<Record<string, string | number>, AuditRow>(`SELECT * FROM audit ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`).all({
       ...params,
@@ -150,7 +162,7 @@ export class AuditLog {
   /** The last entry's seq and hash (seq 0 and the genesis hash when empty). */
   head(): { seq: number; hash: string } {
     const head = this.stmt.head.get();
-    if (!head) throw new Error('audit chain head is missing: the log has been damaged; run `medtel-collector audit verify`');
+    if (!head) throw new Error(HEAD_MISSING);
     return head;
   }
 

@@ -10,15 +10,13 @@ import type {
   RuleWriteOutcome,
   SystemAlertPatch,
 } from '../alert-store.js';
-import { inputOf, ruleBody, toAlert, toRule } from '../sqlite/alerts.js';
+import * as rules from '../shared/alerts.js';
 import type { Actor } from '../store.js';
 import type { PgAuditLog } from './audit.js';
 import { type Row, all, one, run, tx } from './pg-db.js';
 import { selectPage, where } from './paged.js';
 
-const who = (actor: Actor) => ({ actor: actor.sub, role: actor.role });
-
-/** Alert rules and alerts in PostgreSQL (rules as ../sqlite/alerts.ts); people's changes audited in their transaction. */
+/** Alert rules and alerts in PostgreSQL (rules in ../shared/alerts.ts); people's changes audited in their transaction. */
 export class PgAlertStore implements AlertStore {
   constructor(
     private readonly pool: pg.Pool,
@@ -27,12 +25,12 @@ export class PgAlertStore implements AlertStore {
   ) {}
 
   async listRules(): Promise<AlertRule[]> {
-    return (await all(this.pool, 'SELECT * FROM alert_rules ORDER BY id')).map(toRule);
+    return (await all(this.pool, 'SELECT * FROM alert_rules ORDER BY id')).map(rules.toRule);
   }
 
   async getRule(id: number): Promise<AlertRule | undefined> {
     const row = await one(this.pool, 'SELECT * FROM alert_rules WHERE id = ?', [id]);
-    return row ? toRule(row) : undefined;
+    return row ? rules.toRule(row) : undefined;
   }
 
   async createRule(input: AlertRuleInput, actor: Actor, reason?: string): Promise<AlertRule> {
@@ -40,21 +38,13 @@ export class PgAlertStore implements AlertStore {
       const at = this.now();
       const row = (await one(c, 'INSERT INTO alert_rules (name, body, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *', [
         input.name,
-        ruleBody(input),
+        rules.ruleBody(input),
         input.enabled ? 1 : 0,
         at,
         at,
       ])) as Row;
-      const rule = toRule(row);
-      await this.audit.append(c, {
-        ...who(actor),
-        action: 'alert-rule:create',
-        objectType: 'alert-rule',
-        objectId: String(rule.id),
-        oldValue: null,
-        newValue: input,
-        reason: reason ?? null,
-      });
+      const rule = rules.toRule(row);
+      await this.audit.append(c, rules.ruleAudit('create', rule.id, null, input, actor, reason));
       return rule;
     });
   }
@@ -64,24 +54,16 @@ export class PgAlertStore implements AlertStore {
       const row = await one(c, 'SELECT * FROM alert_rules WHERE id = ? FOR UPDATE', [id]);
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const old = toRule(row);
+      const old = rules.toRule(row);
       const updated = (await one(c, 'UPDATE alert_rules SET name = ?, body = ?, enabled = ?, updated_at = ?, version = version + 1 WHERE id = ? RETURNING *', [
         input.name,
-        ruleBody(input),
+        rules.ruleBody(input),
         input.enabled ? 1 : 0,
         this.now(),
         id,
       ])) as Row;
-      await this.audit.append(c, {
-        ...who(actor),
-        action: 'alert-rule:update',
-        objectType: 'alert-rule',
-        objectId: String(id),
-        oldValue: inputOf(old),
-        newValue: input,
-        reason: reason ?? null,
-      });
-      return { ok: true, rule: toRule(updated) };
+      await this.audit.append(c, rules.ruleAudit('update', id, old, input, actor, reason));
+      return { ok: true, rule: rules.toRule(updated) };
     });
   }
 
@@ -90,59 +72,26 @@ export class PgAlertStore implements AlertStore {
       const row = await one(c, 'SELECT * FROM alert_rules WHERE id = ? FOR UPDATE', [id]);
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const old = toRule(row);
+      const old = rules.toRule(row);
       await run(c, 'DELETE FROM alert_rules WHERE id = ?', [id]);
-      await this.audit.append(c, {
-        ...who(actor),
-        action: 'alert-rule:delete',
-        objectType: 'alert-rule',
-        objectId: String(id),
-        oldValue: inputOf(old),
-        newValue: null,
-        reason: reason ?? null,
-      });
+      await this.audit.append(c, rules.ruleAudit('delete', id, old, null, actor, reason));
       return { ok: true, rule: old };
     });
   }
 
   async openAlerts(): Promise<AlertRecord[]> {
-    return (await all(this.pool, "SELECT * FROM alerts WHERE state <> 'resolved' ORDER BY id")).map(toAlert);
+    return (await all(this.pool, "SELECT * FROM alerts WHERE state <> 'resolved' ORDER BY id")).map(rules.toAlert);
   }
 
   async insertAlert(alert: NewAlert): Promise<AlertRecord> {
-    const row = await one(
-      this.pool,
-      `INSERT INTO alerts (key, source, source_ref, rule_id, device_id, gateway, metric, value, priority, text, state, raised_at, last_seen_at, hold_off_ms)
-       VALUES (@key, @source, @sourceRef, @ruleId, @deviceId, @gateway, @metric, @value, @priority, @text, 'active', @raisedAt, @raisedAt, @holdOffMs) RETURNING *`,
-      alert as unknown as Record<string, unknown>,
-    );
-    return toAlert(row as Row);
+    const row = await one(this.pool, `${rules.INSERT_ALERT_SQL} RETURNING *`, alert as unknown as Record<string, unknown>);
+    return rules.toAlert(row as Row);
   }
 
   async updateAlertBySystem(id: number, patch: SystemAlertPatch): Promise<AlertRecord> {
-    const columns: Record<string, string> = {
-      lastSeenAt: 'last_seen_at',
-      count: 'count',
-      clearedAt: 'cleared_at',
-      priority: 'priority',
-      text: 'text',
-      value: 'value',
-    };
-    const sets: string[] = [];
-    const args: Record<string, unknown> = { id };
-    for (const [field, column] of Object.entries(columns)) {
-      const value = (patch as Record<string, unknown>)[field];
-      if (value === undefined) continue;
-      sets.push(`${column} = @${field}`);
-      args[field] = value;
-    }
-    if (patch.resolve) {
-      sets.push("state = 'resolved'", 'resolved_at = @resolvedAt', "resolved_by = 'system'", "resolved_role = 'system'", 'resolve_note = @resolveNote');
-      args.resolvedAt = patch.resolve.at;
-      args.resolveNote = patch.resolve.note;
-    }
+    const { sets, args } = rules.systemPatch(id, patch);
     if (sets.length > 0) await run(this.pool, `UPDATE alerts SET ${sets.join(', ')}, version = version + 1 WHERE id = @id`, args);
-    return toAlert((await one(this.pool, 'SELECT * FROM alerts WHERE id = ?', [id])) as Row);
+    return rules.toAlert((await one(this.pool, 'SELECT * FROM alerts WHERE id = ?', [id])) as Row);
   }
 
   async actOnAlert(
@@ -157,38 +106,22 @@ export class PgAlertStore implements AlertStore {
       const row = await one(c, 'SELECT * FROM alerts WHERE id = ? FOR UPDATE', [id]);
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const before = toAlert(row);
-      if (before.state === 'resolved' || (action === 'acknowledge' && before.state !== 'active')) return { ok: false, reason: 'state', state: before.state };
+      const before = rules.toAlert(row);
+      const refused = rules.refusedAction(before, action);
+      if (refused) return refused;
       // FOR UPDATE above makes a concurrent action on another replica wait and then see the new version;
       // the UPDATE checks version and state again all the same, so exactly one of two can ever win.
-      const sql =
-        action === 'acknowledge'
-          ? "UPDATE alerts SET state = 'acknowledged', ack_by = ?, ack_role = ?, ack_at = ?, ack_note = ?, version = version + 1 WHERE id = ? AND version = ? AND state = 'active' RETURNING *"
-          : "UPDATE alerts SET state = 'resolved', resolved_by = ?, resolved_role = ?, resolved_at = ?, resolve_note = ?, version = version + 1 WHERE id = ? AND version = ? AND state <> 'resolved' RETURNING *";
+      const sql = `${rules.actOnAlertSql(action)} RETURNING *`;
       const updated = await one(c, sql, [actor.sub, actor.role, at, reason, id, expectedVersion]);
       if (!updated) return { ok: false, reason: 'stale', current: before.version };
-      const after = toAlert(updated);
-      await this.audit.append(c, {
-        ...who(actor),
-        action: action === 'acknowledge' ? 'alert:ack' : 'alert:resolve',
-        objectType: 'alert',
-        objectId: String(id),
-        oldValue: { state: before.state },
-        newValue: { state: after.state },
-        reason,
-      });
+      const after = rules.toAlert(updated);
+      await this.audit.append(c, rules.alertActionAudit(action, before, after, actor, reason));
       return { ok: true, alert: after };
     });
   }
 
   async listAlerts(q: AlertQuery): Promise<{ items: AlertRecord[]; total: number }> {
-    const filter = where([
-      ['state <> ?', q.state === 'open' ? 'resolved' : undefined],
-      ['state = ?', q.state === 'open' || !q.state ? undefined : q.state],
-      ['device_id = ?', q.device],
-      ['priority = ?', q.priority],
-      ['source = ?', q.source],
-    ]);
+    const filter = where(rules.alertFilters(q));
     const { rows, total } = await selectPage(this.pool, {
       from: 'alerts',
       where: filter,
@@ -196,11 +129,11 @@ export class PgAlertStore implements AlertStore {
       limit: q.limit,
       offset: q.offset,
     });
-    return { items: rows.map(toAlert), total };
+    return { items: rows.map(rules.toAlert), total };
   }
 
   async getAlert(id: number): Promise<AlertRecord | undefined> {
     const row = await one(this.pool, 'SELECT * FROM alerts WHERE id = ?', [id]);
-    return row ? toAlert(row) : undefined;
+    return row ? rules.toAlert(row) : undefined;
   }
 }

@@ -1,10 +1,8 @@
 import type pg from 'pg';
-import { type AuditRow, auditFields, entryHash, isoTime, toEntry, verifyChain } from '../../audit/audit-log.js';
+import { type AuditRow, HEAD_MISSING, INSERT_AUDIT_SQL, auditFields, auditListQuery, chainedRow, toEntry, verifyChain } from '../../audit/audit-log.js';
 import type { AuditEntry, AuditInput, AuditQuery, AuditVerifyResult } from '../../audit/types.js';
 import type { AuditTrail } from '../store.js';
 import { LOCKS, type Queryable, all, one, run } from './pg-db.js';
-
-const HEAD_MISSING = 'audit chain head is missing: the log has been damaged; run `medtel-collector audit verify`';
 
 /**
  * The hash-chained audit trail in PostgreSQL, the same rows and hashes as
@@ -27,46 +25,14 @@ export class PgAuditLog implements AuditTrail {
     await c.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.audit]);
     const head = await one<{ seq: number; hash: string }>(c, 'SELECT seq, hash FROM audit_head WHERE id = 1');
     if (!head) throw new Error(HEAD_MISSING);
-    const row = { ...fields, seq: head.seq + 1, ts: this.now().toISOString() };
-    const full: AuditRow = { ...row, prev_hash: head.hash, hash: entryHash(head.hash, row) };
-    await run(
-      c,
-      `INSERT INTO audit (seq, ts, actor, role, action, object_type, object_id, old_value, new_value, reason, prev_hash, hash)
-       VALUES (@seq, @ts, @actor, @role, @action, @object_type, @object_id, @old_value, @new_value, @reason, @prev_hash, @hash)`,
-      full as unknown as Record<string, unknown>,
-    );
+    const full = chainedRow(fields, head, this.now());
+    await run(c, INSERT_AUDIT_SQL, full as unknown as Record<string, unknown>);
     await run(c, 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [full.seq, full.hash]);
     return toEntry(full);
   }
 
   async list(query: AuditQuery = {}): Promise<{ total: number; items: AuditEntry[] }> {
-    const where: string[] = [];
-    const params: Record<string, string | number> = {};
-    if (query.from !== undefined) {
-      where.push('ts >= @from');
-      params.from = isoTime('from', query.from);
-    }
-    if (query.to !== undefined) {
-      where.push('ts < @to');
-      params.to = isoTime('to', query.to);
-    }
-    for (const [key, column] of [
-      ['objectType', 'object_type'],
-      ['objectId', 'object_id'],
-      ['actor', 'actor'],
-      ['action', 'action'],
-    ] as const) {
-      const value = query[key];
-      if (value !== undefined) {
-        where.push(`${column} = @${key}`);
-        params[key] = value;
-      }
-    }
-    const limit = query.limit ?? 100;
-    const offset = query.offset ?? 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('limit must be an integer from 1 to 1000');
-    if (!Number.isInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { clause, params, limit, offset } = auditListQuery(query);
     const total = (await one<{ total: number }>(this.pool, `SELECT count(*) AS total FROM audit ${clause}`, params))?.total ?? 0;
     const rows = await all<AuditRow>(this.pool, `SELECT * FROM audit ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`, { ...params, limit, offset });
     return { total, items: rows.map(toEntry) };

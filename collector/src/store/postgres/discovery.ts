@@ -1,11 +1,10 @@
 import type pg from 'pg';
 import { deviceKey, type DeviceBirthMessage, type PortsMessage } from '@medtel/shared';
 import type { ApprovalBinding, ApprovalOutcome, DiscoveryStore, GatewayDiscoverySummary, GatewayPortsRecord } from '../discovery-store.js';
+import * as rules from '../shared/discovery.js';
 import type { Actor, DeviceRecord } from '../store.js';
 import type { PgAuditLog } from './audit.js';
-import { type Queryable, type Row, all, one, run, tx } from './pg-db.js';
-
-const SYSTEM = { actor: 'collector', role: 'system' } as const;
+import { type Queryable, all, one, run, tx } from './pg-db.js';
 
 /** What one ingest batch knows about its devices: aliases and rejected entries, read once per batch from the tables (no cache: another replica may have decided). */
 export interface BatchDevices {
@@ -13,7 +12,7 @@ export interface BatchDevices {
   rejected: Set<string>;
 }
 
-/** Plug and play in PostgreSQL (see ../sqlite/discovery.ts for the rules); the ingest side runs on PgStore.apply's transaction. */
+/** Plug and play in PostgreSQL (rules in ../shared/discovery.ts); the ingest side runs on PgStore.apply's transaction. */
 export class PgDiscovery implements DiscoveryStore {
   constructor(
     private readonly pool: pg.Pool,
@@ -59,17 +58,9 @@ export class PgDiscovery implements DiscoveryStore {
     }
     id ??= key;
     const row = await one(c, 'SELECT gateway, site, device FROM devices WHERE id = ?', [id]);
-    if (row && (row.gateway !== gateway || row.device !== b.device || row.site !== site)) {
+    if (row && rules.hasMoved(row, site, gateway, b)) {
       await run(c, 'UPDATE devices SET gateway = ?, site = ?, device = ? WHERE id = ?', [gateway, site, b.device, id]);
-      await this.audit.append(c, {
-        ...SYSTEM,
-        action: 'device:move',
-        objectType: 'device',
-        objectId: id,
-        oldValue: { gateway: row.gateway, site: row.site, device: row.device },
-        newValue: { gateway, site, device: b.device },
-        reason: `born on gateway ${gateway} as "${b.device}" with the same manufacturer, model and serial (${b.serial ?? 'none'})`,
-      });
+      await this.audit.append(c, rules.moveAudit(id, row, site, gateway, b));
     }
     return id;
   }
@@ -85,33 +76,14 @@ export class PgDiscovery implements DiscoveryStore {
   }
 
   async approve(id: string, binding: ApprovalBinding, expectedVersion: number, actor: Actor): Promise<ApprovalOutcome> {
-    return this.decide(id, expectedVersion, actor, (row) => {
-      if (row.approval === 'approved') return `device ${id} is already approved; edit its asset tag, location or department with PATCH /devices/{id}`;
-      return {
-        action: 'device:approve',
-        set: { approval: 'approved', asset_tag: binding.assetTag, location: binding.location, department: binding.department },
-        oldValue: { approval: row.approval, assetTag: row.asset_tag, location: row.location, department: row.department },
-        newValue: { approval: 'approved', assetTag: binding.assetTag, location: binding.location, department: binding.department },
-        note: binding.note ?? null,
-      };
-    });
+    return this.decide(id, expectedVersion, actor, rules.approvalPlan(id, binding));
   }
 
   async reject(id: string, reason: string, expectedVersion: number, actor: Actor): Promise<ApprovalOutcome> {
-    return this.decide(id, expectedVersion, actor, (row) => {
-      if (row.approval === 'rejected') return `device ${id} is already rejected; approve it instead if it belongs here`;
-      if (row.approval === 'approved')
-        return `device ${id} is approved; only devices awaiting approval can be rejected (take it out of use with PATCH /devices/{id} lifecycle)`;
-      return { action: 'device:reject', set: { approval: 'rejected' }, oldValue: { approval: row.approval }, newValue: { approval: 'rejected' }, note: reason };
-    });
+    return this.decide(id, expectedVersion, actor, rules.rejectionPlan(id, reason));
   }
 
-  private async decide(
-    id: string,
-    expectedVersion: number,
-    actor: Actor,
-    plan: (row: Row) => string | { action: string; set: Record<string, unknown>; oldValue: unknown; newValue: unknown; note: string | null },
-  ): Promise<ApprovalOutcome> {
+  private async decide(id: string, expectedVersion: number, actor: Actor, plan: rules.DecisionPlan): Promise<ApprovalOutcome> {
     return tx(this.pool, async (c): Promise<ApprovalOutcome> => {
       const row = await one(c, 'SELECT id, gateway, site, device, approval, version, asset_tag, location, department FROM devices WHERE id = ? FOR UPDATE', [
         id,
@@ -120,62 +92,29 @@ export class PgDiscovery implements DiscoveryStore {
       const change = plan(row);
       if (typeof change === 'string') return { ok: false, reason: 'conflict', message: change };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const sets = Object.keys(change.set).map((column) => `${column} = @${column}`);
-      await run(c, `UPDATE devices SET ${sets.join(', ')}, approval_by = @by, approval_at = @at, approval_note = @note, version = version + 1 WHERE id = @id`, {
-        ...change.set,
-        by: actor.sub,
-        at: this.now(),
-        note: change.note,
-        id,
-      });
-      await this.audit.append(c, {
-        actor: actor.sub,
-        role: actor.role,
-        action: change.action,
-        objectType: 'device',
-        objectId: id,
-        oldValue: change.oldValue,
-        newValue: change.newValue,
-        reason: change.note,
-      });
+      const update = rules.decisionUpdate(id, change, actor, this.now());
+      await run(c, update.sql, update.args);
+      await this.audit.append(c, rules.decisionAudit(id, change, actor));
       return { ok: true, device: (await this.readDevice(c, id)) as DeviceRecord };
     });
   }
 
   async ports(gateway: string): Promise<GatewayPortsRecord | undefined> {
     const r = await one(this.pool, 'SELECT * FROM gateway_ports WHERE gateway = ?', [gateway]);
-    if (!r) return undefined;
-    return {
-      gateway: r.gateway as string,
-      site: r.site as string,
-      sentAt: r.sent_at as number,
-      receivedAt: r.received_at as number,
-      ports: JSON.parse(r.ports as string),
-    };
+    return r ? rules.toPortsRecord(r) : undefined;
   }
 
   async summary(): Promise<Map<string, GatewayDiscoverySummary>> {
-    const out = new Map<string, GatewayDiscoverySummary>();
-    const entry = (gateway: string) => {
-      let s = out.get(gateway);
-      if (!s) {
-        s = { pendingDevices: 0, unidentifiedPorts: 0 };
-        out.set(gateway, s);
-      }
-      return s;
-    };
-    for (const r of await all<{ gateway: string; n: number }>(
+    const pending = await all<{ gateway: string; n: number }>(
       this.pool,
       `SELECT gateway, count(*) AS n FROM devices WHERE approval = 'pending' GROUP BY gateway`,
-    ))
-      entry(r.gateway).pendingDevices = r.n;
-    for (const r of await all<{ gateway: string; n: number }>(
+    );
+    const unidentified = await all<{ gateway: string; n: number }>(
       this.pool,
       `SELECT p.gateway, count(*) AS n FROM gateway_ports p, jsonb_array_elements(p.ports::jsonb) e
        WHERE e->>'state' = 'unidentified' GROUP BY p.gateway`,
-    ))
-      entry(r.gateway).unidentifiedPorts = r.n;
-    return out;
+    );
+    return rules.discoverySummary(pending, unidentified);
   }
 
   async pendingCount(): Promise<number> {

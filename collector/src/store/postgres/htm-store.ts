@@ -12,12 +12,13 @@ import type {
 } from '../htm-store.js';
 import type { Actor } from '../store.js';
 import type { PgAuditLog } from './audit.js';
+import { duePage, overdueOf } from '../shared/calibrations.js';
 import { PgCalibrations } from './htm-calibrations.js';
 import { computeKpis } from './htm-kpis.js';
 import { PgSchedules } from './htm-schedules.js';
 import { PgWorkOrders } from './htm-work-orders.js';
 
-/** HtmStore in PostgreSQL (as ../sqlite/htm-store.ts): every change and its audit entry in one transaction. */
+/** HtmStore in PostgreSQL (the same composition as ../sqlite/htm-store.ts; rules in ../shared/): every change and its audit entry in one transaction. */
 export class PgHtmStore implements HtmStore {
   private readonly calibrations: PgCalibrations;
   private readonly schedules: PgSchedules;
@@ -46,14 +47,13 @@ export class PgHtmStore implements HtmStore {
     return this.calibrations.list(deviceId, page);
   }
   async calibrationsDue(now: number, until: number, page: { limit: number; offset: number }) {
-    const due = (await this.calibrations.due(now)).filter((d) => d.dueAt < until);
-    return { items: due.slice(page.offset, page.offset + page.limit), total: due.length };
+    return duePage(await this.calibrations.due(now), until, page);
   }
   async calibrationDue(deviceId: string, now: number): Promise<CalibrationDue | undefined> {
     return (await this.calibrations.due(now, deviceId))[0];
   }
   async calibrationsOverdue(now: number) {
-    return (await this.calibrations.due(now)).filter((d) => d.overdue).map((d) => ({ deviceId: d.deviceId, dueAt: d.dueAt }));
+    return overdueOf(await this.calibrations.due(now));
   }
 
   async createSchedule(deviceId: string, input: PmScheduleInput, actor: Actor, reason?: string) {
@@ -87,6 +87,6 @@ export class PgHtmStore implements HtmStore {
   }
 
   async kpis(from: number, to: number, now: number) {
-    return computeKpis(this.pool, this.schedules, this.calendar, from, to, now);
+    return computeKpis(this.pool, this.calendar, from, to, now);
   }
 }

@@ -1,18 +1,15 @@
 import type pg from 'pg';
-import { classifyCompletion, nextWindow, type SiteCalendar } from '../../htm/pm-schedule.js';
-import { FINAL_STATES, transitionProblem, type WorkOrderState } from '../../htm/work-order-rules.js';
+import type { SiteCalendar } from '../../htm/pm-schedule.js';
 import type { HtmOutcome, ImpactSummary, WorkOrder, WorkOrderInput, WorkOrderPatch, WorkOrderQuery } from '../htm-store.js';
-import { by } from '../sqlite/htm-calibrations.js';
-import { toWorkOrder } from '../sqlite/htm-rows.js';
+import { toWorkOrder } from '../shared/htm-rows.js';
+import * as rules from '../shared/work-orders.js';
 import type { Actor } from '../store.js';
 import type { PgAuditLog } from './audit.js';
 import type { PgSchedules } from './htm-schedules.js';
 import { type Queryable, one, run, tx } from './pg-db.js';
 import { selectPage, where } from './paged.js';
 
-const invalid = (status: 400 | 409, field: string, message: string) => ({ ok: false as const, reason: 'invalid' as const, status, field, message });
-
-/** Work orders in PostgreSQL (as ../sqlite/htm-work-orders.ts). */
+/** Work orders in PostgreSQL (rules in ../shared/work-orders.ts); rows read for a change are locked FOR UPDATE. */
 export class PgWorkOrders {
   constructor(
     private readonly pool: pg.Pool,
@@ -34,36 +31,10 @@ export class PgWorkOrders {
     reason: string | null,
     extra: { calibrationId?: number; impact?: ImpactSummary } = {},
   ): Promise<WorkOrder> {
-    const state: WorkOrderState = input.assignee ? 'assigned' : 'draft';
     const created = toWorkOrder(
-      (await one(
-        c,
-        `INSERT INTO work_orders (device_id, type, state, title, description, assignee, alert_id, schedule_id, calibration_id, impact, opened_by, opened_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-        [
-          input.deviceId,
-          input.type,
-          state,
-          input.title,
-          input.description ?? null,
-          input.assignee ?? null,
-          input.alertId ?? null,
-          input.scheduleId ?? null,
-          extra.calibrationId ?? null,
-          extra.impact ? JSON.stringify(extra.impact) : null,
-          actor.sub,
-          input.openedAt ?? Date.now(),
-        ],
-      )) as Record<string, unknown>,
+      (await one(c, `${rules.INSERT_WORK_ORDER_SQL} RETURNING *`, rules.insertWorkOrderArgs(input, actor, extra))) as Record<string, unknown>,
     );
-    await this.audit.append(c, {
-      ...by(actor),
-      action: 'work-order:create',
-      objectType: 'work-order',
-      objectId: String(created.id),
-      newValue: created,
-      reason,
-    });
+    await this.audit.append(c, rules.workOrderCreatedAudit(created, actor, reason));
     return created;
   }
 
@@ -72,21 +43,15 @@ export class PgWorkOrders {
       if (!(await one(c, 'SELECT 1 FROM devices WHERE id = ?', [input.deviceId])))
         return { ok: false, reason: 'not_found', what: `no device "${input.deviceId}"` };
       if (input.scheduleId != null) {
-        const schedule = await this.schedules.row(c, input.scheduleId);
-        if (!schedule || schedule.deviceId !== input.deviceId)
-          return invalid(400, 'scheduleId', `device "${input.deviceId}" has no PM schedule ${input.scheduleId}`);
-        if (input.type !== 'preventive') return invalid(400, 'scheduleId', 'only preventive work orders follow a PM schedule');
+        const problem = rules.scheduleProblem(input, await this.schedules.row(c, input.scheduleId));
+        if (problem) return problem;
       }
       return { ok: true, value: await this.insert(c, input, actor, reason ?? null) };
     });
   }
 
   async list(q: WorkOrderQuery): Promise<{ items: WorkOrder[]; total: number }> {
-    const filter = where([
-      ['state = ?', q.state],
-      ['type = ?', q.type],
-      ['device_id = ?', q.device],
-    ]);
+    const filter = where(rules.workOrderFilters(q));
     const { rows, total } = await selectPage(this.pool, { from: 'work_orders', where: filter, orderBy: 'id DESC', limit: q.limit, offset: q.offset });
     return { items: rows.map(toWorkOrder), total };
   }
@@ -95,57 +60,19 @@ export class PgWorkOrders {
     return tx(this.pool, async (c): Promise<HtmOutcome<WorkOrder>> => {
       const old = await this.get(c, id, true);
       if (!old) return { ok: false, reason: 'not_found', what: `no work order ${id}` };
-      if (old.version !== expectedVersion) return { ok: false, reason: 'stale', current: old.version };
-      if (FINAL_STATES.has(old.state)) return invalid(409, 'state', `work order ${id} is ${old.state}; a closed work order is not changed (open a new one)`);
-      const { at: when, ...fields } = patch;
-      const next = { ...old, ...fields };
-      const problem = transitionProblem(old.state, { ...next, searches: old.searches.length });
-      if (problem) return invalid(problem.status, problem.field, problem.message);
-      const at = when ?? Date.now();
-      const moving = next.state !== old.state;
-      if (moving && at < old.openedAt) return invalid(400, 'at', 'a state change cannot happen before the work order was opened');
-      if (next.state === 'in-progress' && old.startedAt === null) next.startedAt = at;
-      if (moving && (next.state === 'completed' || next.state === 'incomplete')) next.completedAt = at;
-      if (moving && next.state === 'completed' && old.type === 'preventive' && old.scheduleId !== null) {
-        const schedule = await this.schedules.row(c, old.scheduleId, true);
+      const plan = rules.planUpdate(old, patch, expectedVersion);
+      if ('ok' in plan) return plan;
+      if (plan.scheduleId !== null) {
+        const schedule = await this.schedules.row(c, plan.scheduleId, true);
         if (schedule) {
-          next.window = nextWindow(schedule, this.calendar);
-          next.completion = classifyCompletion(at, next.window);
-          await this.schedules.advance(c, schedule, at, id, actor);
+          rules.completeForSchedule(plan, schedule, this.calendar);
+          await this.schedules.advance(c, schedule, plan.at, id, actor);
         }
       }
-      const oldValue: Record<string, unknown> = {};
-      const newValue: Record<string, unknown> = {};
-      for (const key of Object.keys(next) as Array<keyof WorkOrder>) {
-        if (key === 'version' || JSON.stringify(next[key]) === JSON.stringify(old[key])) continue;
-        oldValue[key] = old[key];
-        newValue[key] = next[key];
-      }
-      if (Object.keys(newValue).length === 0) return { ok: true, value: old };
-      await run(
-        c,
-        `UPDATE work_orders SET state = @state, title = @title, description = @description, assignee = @assignee, incomplete_reason = @incompleteReason,
-           cause_code = @causeCode, notes = @notes, started_at = @startedAt, completed_at = @completedAt, completion = @completion,
-           due_at = @dueAt, window_start = @windowStart, window_end = @windowEnd, version = version + 1 WHERE id = @id`,
-        {
-          id,
-          state: next.state,
-          title: next.title,
-          description: next.description,
-          assignee: next.assignee,
-          incompleteReason: next.incompleteReason,
-          causeCode: next.causeCode,
-          notes: next.notes,
-          startedAt: next.startedAt,
-          completedAt: next.completedAt,
-          completion: next.completion,
-          dueAt: next.window?.dueAt ?? null,
-          windowStart: next.window?.windowStart ?? null,
-          windowEnd: next.window?.windowEnd ?? null,
-        },
-      );
-      const action = moving ? `work-order:${next.state}` : 'work-order:update';
-      await this.audit.append(c, { ...by(actor), action, objectType: 'work-order', objectId: String(id), oldValue, newValue, reason: reason ?? null });
+      const diff = rules.workOrderDiff(old, plan.next);
+      if (Object.keys(diff.newValue).length === 0) return { ok: true, value: old };
+      await run(c, rules.UPDATE_WORK_ORDER_SQL, rules.updateWorkOrderArgs(id, plan.next));
+      await this.audit.append(c, rules.workOrderUpdateAudit(id, plan, diff, actor, reason));
       return { ok: true, value: (await this.get(c, id)) as WorkOrder };
     });
   }
@@ -154,10 +81,10 @@ export class PgWorkOrders {
     return tx(this.pool, async (c): Promise<HtmOutcome<WorkOrder>> => {
       const old = await this.get(c, id, true);
       if (!old) return { ok: false, reason: 'not_found', what: `no work order ${id}` };
-      if (FINAL_STATES.has(old.state)) return invalid(409, 'state', `work order ${id} is ${old.state}; log searches while it is open`);
-      const entry = { by: actor.sub, at: search.at, where: search.where, note: search.note ?? null };
-      await run(c, 'UPDATE work_orders SET searches = ?, version = version + 1 WHERE id = ?', [JSON.stringify([...old.searches, entry]), id]);
-      await this.audit.append(c, { ...by(actor), action: 'work-order:search', objectType: 'work-order', objectId: String(id), newValue: entry, reason: null });
+      const logged = rules.searchEntry(old, search, actor);
+      if ('ok' in logged) return logged;
+      await run(c, 'UPDATE work_orders SET searches = ?, version = version + 1 WHERE id = ?', [logged.searches, id]);
+      await this.audit.append(c, rules.searchAudit(id, logged.entry, actor));
       return { ok: true, value: (await this.get(c, id)) as WorkOrder };
     });
   }

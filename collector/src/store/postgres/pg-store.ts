@@ -17,7 +17,7 @@ import type {
 } from '../store.js';
 import { deviceKey } from '@medtel/shared';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
-import { DEVICE_CODECS, toDevice } from '../sqlite/sqlite-store.js';
+import * as registry from '../shared/devices.js';
 import { PgAlertStore } from './alerts.js';
 import { PgAuditLog } from './audit.js';
 import { PgDiagnostics } from './diagnostics.js';
@@ -28,11 +28,10 @@ import { migratePostgres } from './migrations.js';
 import { Partitions } from './partitions.js';
 import { type PgOptions, type Queryable, all, createPool, one, run, tx } from './pg-db.js';
 import { PgPhiStore } from './phi-store.js';
-import { selectPage, where } from './paged.js';
+import { selectPage } from './paged.js';
 import { PgSeries, ReadingBatch, queryTelemetry } from './telemetry.js';
 import { PgTrends } from './trends.js';
 
-const QUARANTINE_KEEP_BYTES = 64 * 1024;
 /** "no partition of relation found for row": another replica's retention dropped a partition this one remembered. */
 const NO_PARTITION = '23514';
 
@@ -151,19 +150,17 @@ export class PgStore implements Store {
     item: IngestItem,
   ): Promise<ApplyOutcome> {
     if (item.kind === 'quarantine') {
-      const kept = item.payload.subarray(0, QUARANTINE_KEEP_BYTES);
       await run(c, 'INSERT INTO quarantine (gateway, topic, reason, payload, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?)', [
         item.gateway,
         item.topic,
         item.reason,
-        kept,
+        registry.keptPayload(item),
         item.payload.length,
         item.receivedAt,
       ]);
       return 'stored';
     }
     if (item.kind === 'state') {
-      const m = item.message;
       await run(
         c,
         `INSERT INTO gateways AS g (id, site, state, agent_version, state_at, last_seen, outbox_rows, outbox_bytes, outbox_oldest_age_s, outbox_at)
@@ -175,17 +172,7 @@ export class PgStore implements Store {
            outbox_rows = coalesce(EXCLUDED.outbox_rows, g.outbox_rows), outbox_bytes = coalesce(EXCLUDED.outbox_bytes, g.outbox_bytes),
            outbox_oldest_age_s = coalesce(EXCLUDED.outbox_oldest_age_s, g.outbox_oldest_age_s), outbox_at = coalesce(EXCLUDED.outbox_at, g.outbox_at)
          WHERE EXCLUDED.state_at >= g.last_seen`,
-        {
-          id: item.gateway,
-          site: item.site,
-          state: m.state,
-          agentVersion: m.agentVersion ?? null,
-          at: item.receivedAt,
-          outboxRows: m.outbox?.rows ?? null,
-          outboxBytes: m.outbox?.bytes ?? null,
-          outboxOldestAgeS: m.outbox?.oldestAgeSeconds ?? null,
-          outboxAt: m.outbox ? item.receivedAt : null,
-        },
+        registry.gatewayStateRow(item),
       );
       return 'stored';
     }
@@ -204,7 +191,6 @@ export class PgStore implements Store {
     if ((item.kind === 'data' || item.kind === 'alarm') && devices.rejected.has(id as string)) return 'rejected_device';
     switch (item.kind) {
       case 'birth': {
-        const b = item.message;
         await run(
           c,
           `INSERT INTO devices AS d (id, gateway, site, device, type, device_code, manufacturer, model, serial, firmware, protocol, profile, metrics, diagnostics, approval, discovery, first_seen, last_seen)
@@ -214,25 +200,7 @@ export class PgStore implements Store {
              profile = EXCLUDED.profile, metrics = EXCLUDED.metrics, diagnostics = EXCLUDED.diagnostics, site = EXCLUDED.site,
              last_seen = greatest(d.last_seen, EXCLUDED.last_seen),
              discovery = coalesce(EXCLUDED.discovery, d.discovery), approval = CASE WHEN d.profile IS NULL THEN EXCLUDED.approval ELSE d.approval END`,
-          {
-            id,
-            gateway: item.gateway,
-            site: item.site,
-            device: b.device,
-            type: b.type,
-            deviceCode: b.deviceCode ?? null,
-            manufacturer: b.manufacturer,
-            model: b.model,
-            serial: b.serial ?? null,
-            firmware: b.firmware ?? null,
-            protocol: b.protocol,
-            profile: b.profile,
-            metrics: JSON.stringify(b.metrics),
-            diagnostics: JSON.stringify(b.diagnostics ?? []),
-            approval: b.discovery ? 'pending' : 'approved',
-            discovery: b.discovery ? JSON.stringify(b.discovery) : null,
-            at: item.receivedAt,
-          },
+          registry.birthRow(id, item),
         );
         break;
       }
@@ -242,7 +210,7 @@ export class PgStore implements Store {
         await run(
           c,
           'UPDATE devices SET status = ?, status_reason = ?, status_at = ?, last_seen = greatest(last_seen, ?) WHERE id = ? AND (status_at IS NULL OR status_at <= ?)',
-          [st.status, st.reason ?? null, st.t, item.receivedAt, id, st.t],
+          registry.statusArgs(id, item),
         );
         await run(c, 'INSERT INTO device_status_history (device_id, t, status) VALUES (?, ?, ?)', [id, st.t, st.status]);
         break;
@@ -255,72 +223,36 @@ export class PgStore implements Store {
         break;
       }
       case 'alarm': {
-        const a = item.message;
-        touched.set(id as string, { gateway: item.gateway, site: item.site, device: a.device, at: item.receivedAt });
-        await run(c, 'INSERT INTO alarms (device_id, alarm, t, code, ref_id, priority, phase, state, text, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-          id,
-          a.alarm,
-          a.t,
-          a.code ?? null,
-          a.refId ?? null,
-          a.priority,
-          a.phase,
-          a.state,
-          a.text,
-          a.seq,
-        ]);
+        touched.set(id as string, { gateway: item.gateway, site: item.site, device: item.message.device, at: item.receivedAt });
+        await run(
+          c,
+          'INSERT INTO alarms (device_id, alarm, t, code, ref_id, priority, phase, state, text, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          registry.alarmArgs(id, item),
+        );
         break;
       }
-      case 'gap': {
-        const g = item.message;
-        await run(c, 'INSERT INTO gaps (device_id, from_t, to_t, count, kind, reason, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-          id,
-          g.from,
-          g.to,
-          g.count,
-          g.kind ?? 'data',
-          g.reason,
-          g.seq,
-          item.receivedAt,
-        ]);
+      case 'gap':
+        await run(
+          c,
+          'INSERT INTO gaps (device_id, from_t, to_t, count, kind, reason, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          registry.gapArgs(id, item),
+        );
         break;
-      }
-      case 'res': {
-        const r = item.message;
+      case 'res':
         await run(
           c,
           `INSERT INTO results (request_id, gateway, ok, result, error, received_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (request_id) DO UPDATE SET gateway = EXCLUDED.gateway, ok = EXCLUDED.ok, result = EXCLUDED.result, error = EXCLUDED.error, received_at = EXCLUDED.received_at`,
-          [r.requestId, item.gateway, r.ok ? 1 : 0, r.result === undefined ? null : JSON.stringify(r.result), r.error ?? null, item.receivedAt],
+          registry.resultArgs(item),
         );
         break;
-      }
     }
     return 'stored';
   }
 
   async listDevices(q: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }> {
-    const given = (value: string | undefined) => (value === '' ? undefined : value);
-    const filter = where([
-      ['d.gateway = ?', given(q.gateway)],
-      ['d.type = ?', given(q.type)],
-      ['d.status = ?', given(q.status)],
-      ['d.lifecycle = ?', given(q.lifecycle)],
-      ['d.location = ?', given(q.location)],
-      ['d.department = ?', given(q.department)],
-      ['d.approval = ?', given(q.approval)],
-      ['d.high_risk = ?', q.highRisk === undefined ? undefined : Number(q.highRisk)],
-      ['d.life_support = ?', q.lifeSupport === undefined ? undefined : Number(q.lifeSupport)],
-    ]);
-    const { rows, total } = await selectPage(this.pool, {
-      columns: 'd.*, g.state AS gateway_state',
-      from: 'devices d LEFT JOIN gateways g ON g.id = d.gateway',
-      where: filter,
-      orderBy: 'd.id',
-      limit: q.limit,
-      offset: q.offset,
-    });
-    return { items: rows.map(toDevice), total };
+    const { rows, total } = await selectPage(this.pool, registry.deviceListing(q));
+    return { items: rows.map(registry.toDevice), total };
   }
 
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
@@ -332,31 +264,10 @@ export class PgStore implements Store {
       const row = await one(c, 'SELECT * FROM devices WHERE id = ? FOR UPDATE', [id]);
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const oldValue: Record<string, unknown> = {};
-      const newValue: Record<string, unknown> = {};
-      const encoded: Record<string, unknown> = {};
-      for (const [field, codec] of Object.entries(DEVICE_CODECS)) {
-        const value = patch[field as keyof DevicePatch];
-        if (value === undefined) continue;
-        const stored = codec.encode(value);
-        if (stored === row[codec.column]) continue;
-        oldValue[field] = codec.decode(row[codec.column]);
-        newValue[field] = value;
-        encoded[field] = stored;
-      }
-      if (Object.keys(newValue).length > 0) {
-        const sets = Object.keys(encoded).map((f) => `${DEVICE_CODECS[f as keyof DevicePatch].column} = @${f}`);
-        await run(c, `UPDATE devices SET ${sets.join(', ')}, version = version + 1 WHERE id = @id`, { ...encoded, id });
-        await this.audit.append(c, {
-          actor: actor.sub,
-          role: actor.role,
-          action: 'device:update',
-          objectType: 'device',
-          objectId: id,
-          oldValue,
-          newValue,
-          reason: reason ?? null,
-        });
+      const change = registry.diffDevicePatch(row, patch);
+      if (change.sets.length > 0) {
+        await run(c, `UPDATE devices SET ${change.sets.join(', ')}, version = version + 1 WHERE id = @id`, { ...change.encoded, id });
+        await this.audit.append(c, registry.deviceUpdateAudit(id, change, actor, reason));
       }
       return { ok: true, device: (await deviceById(c, id)) as DeviceRecord };
     });
@@ -386,18 +297,7 @@ export class PgStore implements Store {
 
   async listGateways(): Promise<GatewayRecord[]> {
     const rows = await all(this.pool, 'SELECT * FROM gateways ORDER BY id');
-    return rows.map((r) => ({
-      id: r.id as string,
-      site: r.site as string,
-      state: r.state as string,
-      agentVersion: r.agent_version as string | null,
-      stateAt: r.state_at as number,
-      lastSeen: r.last_seen as number,
-      outbox:
-        r.outbox_at === null || r.outbox_at === undefined
-          ? null
-          : { rows: r.outbox_rows as number, bytes: r.outbox_bytes as number, oldestAgeSeconds: r.outbox_oldest_age_s as number, at: r.outbox_at as number },
-    }));
+    return rows.map(registry.toGateway);
   }
 
   async counts(): Promise<StoreCounts> {
@@ -434,6 +334,6 @@ async function touchDevice(c: Queryable, id: string, gateway: string, site: stri
 }
 
 async function deviceById(db: Queryable, id: string): Promise<DeviceRecord | undefined> {
-  const row = await one(db, 'SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway WHERE d.id = ?', [id]);
-  return row ? toDevice(row) : undefined;
+  const row = await one(db, registry.DEVICE_BY_ID_SQL, [id]);
+  return row ? registry.toDevice(row) : undefined;
 }

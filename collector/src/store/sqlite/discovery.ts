@@ -1,38 +1,18 @@
 import type Database from 'better-sqlite3';
 import { deviceKey, type DeviceBirthMessage, type PortsMessage } from '@medtel/shared';
 import type { AuditLog } from '../../audit/audit-log.js';
-import type {
-  ApprovalBinding,
-  ApprovalFields,
-  ApprovalOutcome,
-  ApprovalState,
-  DiscoveryStore,
-  GatewayDiscoverySummary,
-  GatewayPortsRecord,
-} from '../discovery-store.js';
+import type { ApprovalBinding, ApprovalOutcome, DiscoveryStore, GatewayDiscoverySummary, GatewayPortsRecord } from '../discovery-store.js';
+import * as rules from '../shared/discovery.js';
 import type { Actor, DeviceRecord } from '../store.js';
 
 type Row = Record<string, unknown>;
-
-/** Who the audit trail names for changes the collector makes from what gateways report. */
-const SYSTEM = { actor: 'collector', role: 'system' } as const;
-
-/** The approval columns of a devices row (migration 10) as DeviceRecord fields. */
-export function toApprovalFields(r: Row): ApprovalFields {
-  return {
-    approval: ((r.approval as ApprovalState | undefined) ?? 'approved') as ApprovalState,
-    discovery: typeof r.discovery === 'string' ? JSON.parse(r.discovery) : null,
-    approvalBy: (r.approval_by as string | null) ?? null,
-    approvalAt: (r.approval_at as number | null) ?? null,
-    approvalNote: (r.approval_note as string | null) ?? null,
-  };
-}
 
 /**
  * Plug and play in SQLite: approval decisions through the API, and, called
  * from SqliteStore.apply inside its batch transaction, the ingest side:
  * which registry entry a (gateway, device) is filed under, moves between
- * gateways, rejected devices, port reports.
+ * gateways, rejected devices, port reports. The rules are in
+ * ../shared/discovery.ts.
  *
  * Two caches keep the per-message cost at a Map lookup: aliases (key ->
  * registry id) and the ids of rejected devices. Both are rebuilt from the
@@ -108,17 +88,9 @@ export class SqliteDiscovery implements DiscoveryStore {
     }
     id ??= key;
     const row = this.stmt.row.get(id) as Row | undefined;
-    if (row && (row.gateway !== gateway || row.device !== b.device || row.site !== site)) {
+    if (row && rules.hasMoved(row, site, gateway, b)) {
       this.stmt.move.run(gateway, site, b.device, id);
-      this.audit.append({
-        ...SYSTEM,
-        action: 'device:move',
-        objectType: 'device',
-        objectId: id,
-        oldValue: { gateway: row.gateway, site: row.site, device: row.device },
-        newValue: { gateway, site, device: b.device },
-        reason: `born on gateway ${gateway} as "${b.device}" with the same manufacturer, model and serial (${b.serial ?? 'none'})`,
-      });
+      this.audit.append(rules.moveAudit(id, row, site, gateway, b));
     }
     return id;
   }
@@ -129,57 +101,27 @@ export class SqliteDiscovery implements DiscoveryStore {
   }
 
   async approve(id: string, binding: ApprovalBinding, expectedVersion: number, actor: Actor): Promise<ApprovalOutcome> {
-    return this.decide(id, expectedVersion, actor, (row) => {
-      if (row.approval === 'approved') return `device ${id} is already approved; edit its asset tag, location or department with PATCH /devices/{id}`;
-      return {
-        action: 'device:approve',
-        set: { approval: 'approved', asset_tag: binding.assetTag, location: binding.location, department: binding.department },
-        oldValue: { approval: row.approval, assetTag: row.asset_tag, location: row.location, department: row.department },
-        newValue: { approval: 'approved', assetTag: binding.assetTag, location: binding.location, department: binding.department },
-        note: binding.note ?? null,
-      };
-    });
+    return this.decide(id, expectedVersion, actor, rules.approvalPlan(id, binding));
   }
 
   async reject(id: string, reason: string, expectedVersion: number, actor: Actor): Promise<ApprovalOutcome> {
-    return this.decide(id, expectedVersion, actor, (row) => {
-      if (row.approval === 'rejected') return `device ${id} is already rejected; approve it instead if it belongs here`;
-      if (row.approval === 'approved')
-        return `device ${id} is approved; only devices awaiting approval can be rejected (take it out of use with PATCH /devices/{id} lifecycle)`;
-      return { action: 'device:reject', set: { approval: 'rejected' }, oldValue: { approval: row.approval }, newValue: { approval: 'rejected' }, note: reason };
-    });
+    return this.decide(id, expectedVersion, actor, rules.rejectionPlan(id, reason));
   }
 
   /**
    * One decision in one transaction: the state check, the version check, the
    * update and its audit entry. `plan` returns a conflict message or what to change.
    */
-  private async decide(
-    id: string,
-    expectedVersion: number,
-    actor: Actor,
-    plan: (row: Row) => string | { action: string; set: Record<string, unknown>; oldValue: unknown; newValue: unknown; note: string | null },
-  ): Promise<ApprovalOutcome> {
+  private async decide(id: string, expectedVersion: number, actor: Actor, plan: rules.DecisionPlan): Promise<ApprovalOutcome> {
     const outcome = this.db.transaction((): ApprovalOutcome => {
       const row = this.stmt.row.get(id) as Row | undefined;
       if (!row) return { ok: false, reason: 'not_found' };
       const change = plan(row);
       if (typeof change === 'string') return { ok: false, reason: 'conflict', message: change };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const sets = Object.keys(change.set).map((column) => `${column} = @${column}`);
-      this.db
-        .prepare(`UPDATE devices SET ${sets.join(', ')}, approval_by = @by, approval_at = @at, approval_note = @note, version = version + 1 WHERE id = @id`)
-        .run({ ...change.set, by: actor.sub, at: this.now(), note: change.note, id });
-      this.audit.append({
-        actor: actor.sub,
-        role: actor.role,
-        action: change.action,
-        objectType: 'device',
-        objectId: id,
-        oldValue: change.oldValue,
-        newValue: change.newValue,
-        reason: change.note,
-      });
+      const update = rules.decisionUpdate(id, change, actor, this.now());
+      this.db.prepare(update.sql).run(update.args);
+      this.audit.append(rules.decisionAudit(id, change, actor));
       return { ok: true, device: this.readDevice(id) as DeviceRecord };
     })();
     // After the commit: the caches follow only what is durable.
@@ -192,39 +134,21 @@ export class SqliteDiscovery implements DiscoveryStore {
 
   async ports(gateway: string): Promise<GatewayPortsRecord | undefined> {
     const r = this.db.prepare('SELECT * FROM gateway_ports WHERE gateway = ?').get(gateway) as Row | undefined;
-    if (!r) return undefined;
-    return {
-      gateway: r.gateway as string,
-      site: r.site as string,
-      sentAt: r.sent_at as number,
-      receivedAt: r.received_at as number,
-      ports: JSON.parse(r.ports as string),
-    };
+    return r ? rules.toPortsRecord(r) : undefined;
   }
 
   async summary(): Promise<Map<string, GatewayDiscoverySummary>> {
-    const out = new Map<string, GatewayDiscoverySummary>();
-    const entry = (gateway: string) => {
-      let s = out.get(gateway);
-      if (!s) {
-        s = { pendingDevices: 0, unidentifiedPorts: 0 };
-        out.set(gateway, s);
-      }
-      return s;
-    };
     const pending = this.db.prepare(`SELECT gateway, count(*) AS n FROM devices WHERE approval = 'pending' GROUP BY gateway`).all() as Array<{
       gateway: string;
       n: number;
     }>;
-    for (const r of pending) entry(r.gateway).pendingDevices = r.n;
     const unidentified = this.db
       .prepare(
         `SELECT p.gateway, count(*) AS n FROM gateway_ports p, json_each(p.ports) e
          WHERE json_extract(e.value, '$.state') = 'unidentified' GROUP BY p.gateway`,
       )
       .all() as Array<{ gateway: string; n: number }>;
-    for (const r of unidentified) entry(r.gateway).unidentifiedPorts = r.n;
-    return out;
+    return rules.discoverySummary(pending, unidentified);
   }
 
   async pendingCount(): Promise<number> {

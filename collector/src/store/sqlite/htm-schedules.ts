@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { AuditLog } from '../../audit/audit-log.js';
-import { nextWindow, type SiteCalendar } from '../../htm/pm-schedule.js';
+import type { SiteCalendar } from '../../htm/pm-schedule.js';
 import type { HtmOutcome, PmSchedule, PmScheduleInput, PmSchedulePatch } from '../htm-store.js';
 import type { Actor } from '../store.js';
-import { by } from './htm-calibrations.js';
-import { type Row, type ScheduleRow, toScheduleRow } from './htm-rows.js';
+import { type Row, type ScheduleRow, toScheduleRow } from '../shared/htm-rows.js';
+import * as rules from '../shared/schedules.js';
 
-/** Preventive-maintenance schedules; their due windows are computed from the last completion with the site calendar. */
+/** Preventive-maintenance schedules (rules in ../shared/schedules.ts); their due windows are computed from the last completion with the site calendar. */
 export class SqliteSchedules {
   constructor(
     private readonly db: Database.Database,
@@ -15,8 +15,7 @@ export class SqliteSchedules {
   ) {}
 
   view(s: ScheduleRow, now: number): PmSchedule {
-    const window = nextWindow(s, this.calendar);
-    return { ...s, ...window, overdue: s.active && now >= window.windowEnd };
+    return rules.scheduleView(s, now, this.calendar);
   }
 
   row(id: number): ScheduleRow | undefined {
@@ -25,7 +24,7 @@ export class SqliteSchedules {
   }
 
   create(deviceId: string, input: PmScheduleInput, actor: Actor, reason?: string): HtmOutcome<PmSchedule> {
-    const problem = yearsProblem(input.frequency, input.years ?? null);
+    const problem = rules.yearsProblem(input.frequency, input.years ?? null);
     if (problem) return problem;
     return this.db.transaction((): HtmOutcome<PmSchedule> => {
       if (!this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(deviceId)) return { ok: false, reason: 'not_found', what: `no device "${deviceId}"` };
@@ -36,14 +35,7 @@ export class SqliteSchedules {
           .run(deviceId, input.task, input.frequency, input.years ?? null, input.firstDueAt, now).lastInsertRowid,
       );
       const created = this.row(id) as ScheduleRow;
-      this.audit.append({
-        ...by(actor),
-        action: 'pm-schedule:create',
-        objectType: 'pm-schedule',
-        objectId: String(id),
-        newValue: created,
-        reason: reason ?? null,
-      });
+      this.audit.append(rules.scheduleCreatedAudit(created, actor, reason));
       return { ok: true, value: this.view(created, now) };
     })();
   }
@@ -54,43 +46,21 @@ export class SqliteSchedules {
         ? this.db.prepare('SELECT * FROM pm_schedules WHERE device_id = ? ORDER BY id').all(q.device)
         : this.db.prepare('SELECT * FROM pm_schedules ORDER BY id').all()
     ) as Row[];
-    let items = rows.map((r) => this.view(toScheduleRow(r), now));
-    if (q.dueBefore !== undefined) {
-      const before = q.dueBefore;
-      items = items.filter((s) => s.active && s.windowStart < before).sort((a, b) => a.windowEnd - b.windowEnd || a.id - b.id);
-    }
-    return { items: items.slice(q.offset, q.offset + q.limit), total: items.length };
+    return rules.schedulePage(
+      rows.map((r) => this.view(toScheduleRow(r), now)),
+      q,
+    );
   }
 
   update(id: number, patch: PmSchedulePatch, expectedVersion: number, actor: Actor, reason?: string): HtmOutcome<PmSchedule> {
     return this.db.transaction((): HtmOutcome<PmSchedule> => {
       const old = this.row(id);
       if (!old) return { ok: false, reason: 'not_found', what: `no PM schedule ${id}` };
-      if (old.version !== expectedVersion) return { ok: false, reason: 'stale', current: old.version };
-      const next = { ...old, ...patch };
-      if (patch.frequency !== undefined && patch.frequency !== 'multi-year' && patch.years === undefined) next.years = null;
-      const problem = yearsProblem(next.frequency, next.years);
-      if (problem) return problem;
-      const oldValue: Record<string, unknown> = {};
-      const newValue: Record<string, unknown> = {};
-      for (const key of ['task', 'frequency', 'years', 'firstDueAt', 'active'] as const) {
-        if (next[key] === old[key]) continue;
-        oldValue[key] = old[key];
-        newValue[key] = next[key];
-      }
-      if (Object.keys(newValue).length > 0) {
-        this.db
-          .prepare('UPDATE pm_schedules SET task = ?, frequency = ?, years = ?, first_due_at = ?, active = ?, version = version + 1 WHERE id = ?')
-          .run(next.task, next.frequency, next.years, next.firstDueAt, Number(next.active), id);
-        this.audit.append({
-          ...by(actor),
-          action: 'pm-schedule:update',
-          objectType: 'pm-schedule',
-          objectId: String(id),
-          oldValue,
-          newValue,
-          reason: reason ?? null,
-        });
+      const plan = rules.planScheduleUpdate(old, patch, expectedVersion);
+      if ('ok' in plan) return plan;
+      if (Object.keys(plan.newValue).length > 0) {
+        this.db.prepare(rules.UPDATE_SCHEDULE_SQL).run(...rules.updateScheduleArgs(id, plan.next));
+        this.audit.append(rules.scheduleUpdateAudit(id, plan, actor, reason));
       }
       return { ok: true, value: this.view(this.row(id) as ScheduleRow, Date.now()) };
     })();
@@ -98,24 +68,8 @@ export class SqliteSchedules {
 
   /** Call inside the work order's transaction: the schedule now counts from `completedAt`. */
   advance(s: ScheduleRow, completedAt: number, workOrderId: number, actor: Actor): void {
-    if (s.lastCompletedAt !== null && s.lastCompletedAt >= completedAt) return;
+    if (!rules.advances(s, completedAt)) return;
     this.db.prepare('UPDATE pm_schedules SET last_completed_at = ?, version = version + 1 WHERE id = ?').run(completedAt, s.id);
-    this.audit.append({
-      ...by(actor),
-      action: 'pm-schedule:advance',
-      objectType: 'pm-schedule',
-      objectId: String(s.id),
-      oldValue: { lastCompletedAt: s.lastCompletedAt },
-      newValue: { lastCompletedAt: completedAt, workOrderId },
-      reason: `work order ${workOrderId} completed`,
-    });
+    this.audit.append(rules.scheduleAdvanceAudit(s, completedAt, workOrderId, actor));
   }
-}
-
-export function yearsProblem(frequency: string, years: number | null): HtmOutcome<never> | null {
-  if (frequency === 'multi-year' && years === null)
-    return { ok: false, reason: 'invalid', status: 400, field: 'years', message: 'a multi-year schedule needs years (2-10)' };
-  if (frequency !== 'multi-year' && years !== null)
-    return { ok: false, reason: 'invalid', status: 400, field: 'years', message: 'years is only for the multi-year frequency' };
-  return null;
 }

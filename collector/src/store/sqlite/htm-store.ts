@@ -12,6 +12,7 @@ import type {
   WorkOrderQuery,
 } from '../htm-store.js';
 import type { Actor } from '../store.js';
+import { duePage, overdueOf } from '../shared/calibrations.js';
 import { SqliteCalibrations } from './htm-calibrations.js';
 import { computeKpis } from './htm-kpis.js';
 import { SqliteSchedules } from './htm-schedules.js';
@@ -46,17 +47,13 @@ export class SqliteHtmStore implements HtmStore {
     return this.calibrations.list(deviceId, page);
   }
   async calibrationsDue(now: number, until: number, page: { limit: number; offset: number }) {
-    const due = this.calibrations.due(now).filter((d) => d.dueAt < until);
-    return { items: due.slice(page.offset, page.offset + page.limit), total: due.length };
+    return duePage(this.calibrations.due(now), until, page);
   }
   async calibrationDue(deviceId: string, now: number): Promise<CalibrationDue | undefined> {
     return this.calibrations.due(now, deviceId)[0];
   }
   async calibrationsOverdue(now: number) {
-    return this.calibrations
-      .due(now)
-      .filter((d) => d.overdue)
-      .map((d) => ({ deviceId: d.deviceId, dueAt: d.dueAt }));
+    return overdueOf(this.calibrations.due(now));
   }
 
   async createSchedule(deviceId: string, input: PmScheduleInput, actor: Actor, reason?: string) {
@@ -90,6 +87,6 @@ export class SqliteHtmStore implements HtmStore {
   }
 
   async kpis(from: number, to: number, now: number) {
-    return computeKpis(this.db, this.schedules, this.calendar, from, to, now);
+    return computeKpis(this.db, this.calendar, from, to, now);
   }
 }

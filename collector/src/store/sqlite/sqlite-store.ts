@@ -19,21 +19,18 @@ import type {
   TelemetryRow,
 } from '../store.js';
 import { AuditLog } from '../../audit/audit-log.js';
-import { ASSET_CODECS, toAssetFields } from './device-asset-columns.js';
 import { SqliteHtmStore } from './htm-store.js';
 import { SqliteDiagnostics } from './diagnostics.js';
 import { SqliteGatewayCredentials } from './gateway-credentials.js';
 import { SqliteAlertStore } from './alerts.js';
 import { SqlitePhiStore } from './phi-store.js';
-import { SqliteDiscovery, toApprovalFields } from './discovery.js';
+import { SqliteDiscovery } from './discovery.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_CALENDAR, type SiteCalendar } from '../../htm/pm-schedule.js';
 import { TelemetryTables } from './telemetry.js';
 import { SqliteTrends } from './trends.js';
-import { selectPage, where } from './paged.js';
-
-/** Quarantined payloads are kept up to this size (enough to diagnose, bounded on disk). */
-const QUARANTINE_KEEP_BYTES = 64 * 1024;
+import { selectPage } from './paged.js';
+import * as registry from '../shared/devices.js';
 
 type Row = Record<string, unknown>;
 
@@ -137,27 +134,12 @@ export class SqliteStore implements Store {
   private applyOne(item: IngestItem): ApplyOutcome {
     const s = this.stmt;
     if (item.kind === 'quarantine') {
-      const kept = item.payload.subarray(0, QUARANTINE_KEEP_BYTES);
-      s.quarantine.run(item.gateway, item.topic, item.reason, kept, item.payload.length, item.receivedAt);
+      s.quarantine.run(item.gateway, item.topic, item.reason, registry.keptPayload(item), item.payload.length, item.receivedAt);
       return 'stored';
     }
     if (item.kind === 'state') {
       // Session-level and idempotent: no seq (the will is composed at connect time).
-      const m = item.message;
-      // Ordered by when the collector received it, not by the payload's sentAt: a last will is
-      // composed when the agent connects, before that session's "online", yet it means "offline now".
-      s.gateway.run({
-        id: item.gateway,
-        site: item.site,
-        state: m.state,
-        agentVersion: m.agentVersion ?? null,
-        at: item.receivedAt,
-        receivedAt: item.receivedAt,
-        outboxRows: m.outbox?.rows ?? null,
-        outboxBytes: m.outbox?.bytes ?? null,
-        outboxOldestAgeS: m.outbox?.oldestAgeSeconds ?? null,
-        outboxAt: m.outbox ? item.receivedAt : null,
-      });
+      s.gateway.run(registry.gatewayStateRow(item));
       return 'stored';
     }
     if (item.kind === 'ports') {
@@ -177,34 +159,13 @@ export class SqliteStore implements Store {
     if (id !== undefined) item.registryId = id;
     if ((item.kind === 'data' || item.kind === 'alarm') && this.discovery.isRejected(id as string)) return 'rejected_device';
     switch (item.kind) {
-      case 'birth': {
-        const b = item.message;
-        s.birth.run({
-          id,
-          gateway: item.gateway,
-          site: item.site,
-          device: b.device,
-          type: b.type,
-          deviceCode: b.deviceCode ?? null,
-          manufacturer: b.manufacturer,
-          model: b.model,
-          serial: b.serial ?? null,
-          firmware: b.firmware ?? null,
-          protocol: b.protocol,
-          profile: b.profile,
-          metrics: JSON.stringify(b.metrics),
-          diagnostics: JSON.stringify(b.diagnostics ?? []),
-          // Configured on its gateway: someone decided already. Identified by the agent: awaiting approval.
-          approval: b.discovery ? 'pending' : 'approved',
-          discovery: b.discovery ? JSON.stringify(b.discovery) : null,
-          at: item.receivedAt,
-        });
+      case 'birth':
+        s.birth.run(registry.birthRow(id, item));
         break;
-      }
       case 'status': {
         const st = item.message;
         s.touchDevice.run(id, item.gateway, item.site, st.device, item.receivedAt, item.receivedAt);
-        s.status.run(st.status, st.reason ?? null, st.t, item.receivedAt, id, st.t);
+        s.status.run(...registry.statusArgs(id, item));
         s.statusHistory.run(id, st.t, st.status);
         break;
       }
@@ -215,49 +176,23 @@ export class SqliteStore implements Store {
         this.phi.recordData(id as string, item.gateway, d, item.receivedAt);
         break;
       }
-      case 'alarm': {
-        const a = item.message;
-        this.touched.set(id as string, { gateway: item.gateway, site: item.site, device: a.device, at: item.receivedAt });
-        s.alarm.run(id, a.alarm, a.t, a.code ?? null, a.refId ?? null, a.priority, a.phase, a.state, a.text, a.seq);
+      case 'alarm':
+        this.touched.set(id as string, { gateway: item.gateway, site: item.site, device: item.message.device, at: item.receivedAt });
+        s.alarm.run(...registry.alarmArgs(id, item));
         break;
-      }
-      case 'gap': {
-        const g = item.message;
-        s.gap.run(id, g.from, g.to, g.count, g.kind ?? 'data', g.reason, g.seq, item.receivedAt);
+      case 'gap':
+        s.gap.run(...registry.gapArgs(id, item));
         break;
-      }
-      case 'res': {
-        const r = item.message;
-        s.result.run(r.requestId, item.gateway, r.ok ? 1 : 0, r.result === undefined ? null : JSON.stringify(r.result), r.error ?? null, item.receivedAt);
+      case 'res':
+        s.result.run(...registry.resultArgs(item));
         break;
-      }
     }
     return 'stored';
   }
 
   async listDevices(q: DeviceQuery): Promise<{ items: DeviceRecord[]; total: number }> {
-    // An empty filter (`?gateway=`) filters nothing.
-    const given = (value: string | undefined) => (value === '' ? undefined : value);
-    const filter = where([
-      ['d.gateway = ?', given(q.gateway)],
-      ['d.type = ?', given(q.type)],
-      ['d.status = ?', given(q.status)],
-      ['d.lifecycle = ?', given(q.lifecycle)],
-      ['d.location = ?', given(q.location)],
-      ['d.department = ?', given(q.department)],
-      ['d.approval = ?', given(q.approval)],
-      ['d.high_risk = ?', q.highRisk === undefined ? undefined : Number(q.highRisk)],
-      ['d.life_support = ?', q.lifeSupport === undefined ? undefined : Number(q.lifeSupport)],
-    ]);
-    const { rows, total } = selectPage(this.db, {
-      columns: 'd.*, g.state AS gateway_state',
-      from: 'devices d LEFT JOIN gateways g ON g.id = d.gateway',
-      where: filter,
-      orderBy: 'd.id',
-      limit: q.limit,
-      offset: q.offset,
-    });
-    return { items: rows.map(toDevice), total };
+    const { rows, total } = selectPage(this.db, registry.deviceListing(q));
+    return { items: rows.map(registry.toDevice), total };
   }
 
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
@@ -269,41 +204,18 @@ export class SqliteStore implements Store {
       const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Row | undefined;
       if (!row) return { ok: false, reason: 'not_found' };
       if (row.version !== expectedVersion) return { ok: false, reason: 'stale', current: row.version as number };
-      const oldValue: Record<string, unknown> = {};
-      const newValue: Record<string, unknown> = {};
-      const encoded: Record<string, unknown> = {};
-      for (const [field, codec] of Object.entries(DEVICE_CODECS)) {
-        const value = patch[field as keyof DevicePatch];
-        if (value === undefined) continue;
-        const stored = codec.encode(value);
-        if (stored === row[codec.column]) continue;
-        oldValue[field] = codec.decode(row[codec.column]);
-        newValue[field] = value;
-        encoded[field] = stored;
-      }
-      if (Object.keys(newValue).length > 0) {
-        const sets = Object.keys(encoded).map((f) => `${DEVICE_CODECS[f as keyof DevicePatch].column} = @${f}`);
-        this.db.prepare(`UPDATE devices SET ${sets.join(', ')}, version = version + 1 WHERE id = @id`).run({ ...encoded, id });
-        this.auditLog.append({
-          actor: actor.sub,
-          role: actor.role,
-          action: 'device:update',
-          objectType: 'device',
-          objectId: id,
-          oldValue,
-          newValue,
-          reason: reason ?? null,
-        });
+      const change = registry.diffDevicePatch(row, patch);
+      if (change.sets.length > 0) {
+        this.db.prepare(`UPDATE devices SET ${change.sets.join(', ')}, version = version + 1 WHERE id = @id`).run({ ...change.encoded, id });
+        this.auditLog.append(registry.deviceUpdateAudit(id, change, actor, reason));
       }
       return { ok: true, device: this.deviceById(id) as DeviceRecord };
     })();
   }
 
   private deviceById(id: string): DeviceRecord | undefined {
-    const row = this.db.prepare('SELECT d.*, g.state AS gateway_state FROM devices d LEFT JOIN gateways g ON g.id = d.gateway WHERE d.id = ?').get(id) as
-      | Row
-      | undefined;
-    return row ? toDevice(row) : undefined;
+    const row = this.db.prepare(registry.DEVICE_BY_ID_SQL).get(id) as Row | undefined;
+    return row ? registry.toDevice(row) : undefined;
   }
 
   async queryTelemetry(deviceId: string, q: TelemetryQuery): Promise<TelemetryRow[]> {
@@ -332,18 +244,7 @@ export class SqliteStore implements Store {
 
   async listGateways(): Promise<GatewayRecord[]> {
     const rows = this.db.prepare('SELECT * FROM gateways ORDER BY id').all() as Row[];
-    return rows.map((r) => ({
-      id: r.id as string,
-      site: r.site as string,
-      state: r.state as string,
-      agentVersion: r.agent_version as string | null,
-      stateAt: r.state_at as number,
-      lastSeen: r.last_seen as number,
-      outbox:
-        r.outbox_at === null || r.outbox_at === undefined
-          ? null
-          : { rows: r.outbox_rows as number, bytes: r.outbox_bytes as number, oldestAgeSeconds: r.outbox_oldest_age_s as number, at: r.outbox_at as number },
-    }));
+    return rows.map(registry.toGateway);
   }
 
   async counts(): Promise<StoreCounts> {
@@ -362,48 +263,4 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
-}
-
-/** AND-joins the conditions whose value is given; returns the SQL and its arguments in order. */
-const same = (column: string) => ({ column, encode: (v: unknown) => v ?? null, decode: (r: unknown) => r ?? null });
-
-/** Every field PATCH /devices/{id} may change, with its column. */
-export const DEVICE_CODECS = {
-  assetTag: same('asset_tag'),
-  location: same('location'),
-  department: same('department'),
-  lifecycle: same('lifecycle'),
-  ...ASSET_CODECS,
-} satisfies Record<keyof DevicePatch, unknown>;
-
-export function toDevice(r: Row): DeviceRecord {
-  return {
-    ...toAssetFields(r),
-    ...toApprovalFields(r),
-    id: r.id as string,
-    gateway: r.gateway as string,
-    site: r.site as string,
-    device: r.device as string,
-    type: r.type as string | null,
-    deviceCode: r.device_code as number | null,
-    manufacturer: r.manufacturer as string | null,
-    model: r.model as string | null,
-    serial: r.serial as string | null,
-    firmware: r.firmware as string | null,
-    protocol: r.protocol as string | null,
-    profile: r.profile as string | null,
-    metrics: JSON.parse(r.metrics as string),
-    diagnostics: JSON.parse((r.diagnostics as string | undefined) ?? '[]'),
-    status: r.status as string | null,
-    statusReason: r.status_reason as string | null,
-    statusAt: r.status_at as number | null,
-    firstSeen: r.first_seen as number,
-    lastSeen: r.last_seen as number,
-    gatewayState: (r.gateway_state as string | null) ?? null,
-    assetTag: r.asset_tag as string | null,
-    location: r.location as string | null,
-    department: r.department as string | null,
-    lifecycle: r.lifecycle as string,
-    version: r.version as number,
-  };
 }
