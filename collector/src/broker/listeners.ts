@@ -25,6 +25,14 @@ function readPem(file: string, field: string): Buffer {
 }
 
 /**
+ * PUBACKs are small writes sent after each commit: with Nagle's algorithm one
+ * may wait for the TCP acknowledgement of the previous one (and the peer's
+ * delayed ACK). One back-to-back pair of peers-bench runs at 1,000 devices x
+ * 1/s gave PUBACK p99 22.9 -> 15.7 ms with it off (a noisy machine: indicative).
+ */
+const NO_DELAY = true;
+
+/**
  * MQTT over TLS: TLS 1.2 or newer only, Node's default (modern) cipher list.
  * With a CA, a client certificate is asked for; unless
  * requireClientCertificate, one that is missing or does not verify still
@@ -42,6 +50,7 @@ export function createTlsListener(options: TlsListenerOptions, onConnection: (so
       minVersion: 'TLSv1.2',
       // A slow or silent TLS client may hold a socket only this long before the handshake ends.
       handshakeTimeout: 10_000,
+      noDelay: NO_DELAY,
     },
     onConnection,
   );
@@ -52,7 +61,7 @@ export function createTlsListener(options: TlsListenerOptions, onConnection: (so
 }
 
 export function createPlainListener(onConnection: (socket: Socket) => void): Server {
-  return createTcpServer(onConnection);
+  return createTcpServer({ noDelay: NO_DELAY }, onConnection);
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {
