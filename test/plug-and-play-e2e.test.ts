@@ -31,12 +31,9 @@ interface PortView {
   tried: Array<{ profile: string; settings?: string; outcome: string }>;
 }
 
-let stack: Stack | undefined;
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
-  await stack?.stop();
-  stack = undefined;
 });
 
 function ventilatorOn(link: string): Proc {
@@ -47,18 +44,26 @@ function ventilatorOn(link: string): Proc {
   return sim;
 }
 
+/** Collector + an agent with no device configured, watching a fresh directory of serial links (`watchDir`). */
+async function startPlugAndPlayStack(): Promise<{ stack: Stack; watchDir: string }> {
+  const dir = tempDir('medtel-pnp-e2e-');
+  const watchDir = join(dir.path, 'by-id');
+  mkdirSync(watchDir);
+  const stack = await startStack({
+    gateway: GATEWAY,
+    site: 'icu',
+    devices: [],
+    dir,
+    agent: { discovery: { serial: { watchDir, rescanInterval: '1s', settle: '200ms' } } },
+  });
+  // Stopped last: the simulators and links the test adds are cleaned up first.
+  cleanup.unshift(() => stack.stop());
+  return { stack, watchDir };
+}
+
 describe('plug and play, end to end', () => {
   it('a ventilator plugged into the gateway appears in the registry awaiting approval, is approved, unplugged and re-plugged elsewhere', async () => {
-    const dir = tempDir('medtel-pnp-e2e-');
-    const watchDir = join(dir.path, 'by-id');
-    mkdirSync(watchDir);
-    stack = await startStack({
-      gateway: GATEWAY,
-      site: 'icu',
-      devices: [],
-      dir,
-      agent: { discovery: { serial: { watchDir, rescanInterval: '1s', settle: '200ms' } } },
-    });
+    const { stack, watchDir } = await startPlugAndPlayStack();
 
     // Plugged in while the agent runs: no restart, no config edit.
     const first = ventilatorOn(join(watchDir, 'usb-FTDI_FT232R_VT4711-if00-port0'));
@@ -122,16 +127,7 @@ describe('plug and play, end to end', () => {
   }, 180_000);
 
   it('a port with garbage on it is reported unidentified, with what was tried and never the bytes received', async () => {
-    const dir = tempDir('medtel-pnp-e2e-');
-    const watchDir = join(dir.path, 'by-id');
-    mkdirSync(watchDir);
-    stack = await startStack({
-      gateway: GATEWAY,
-      site: 'icu',
-      devices: [],
-      dir,
-      agent: { discovery: { serial: { watchDir, rescanInterval: '1s', settle: '200ms' } } },
-    });
+    const { stack, watchDir } = await startPlugAndPlayStack();
     // Something that babbles a recognisable text: if any of it reached the collector, the test would find it.
     const marker = 'DOE^JANE-MRN-998877';
     const link = await openSimSerialLink({ pty: join(watchDir, 'usb-unknown-device-if00') });

@@ -1,50 +1,11 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/helpers.js';
+import { followStream } from '../../test/sse-client.js';
 import { SECRETS, connectGateway, startTestCollector } from './collector-fixture.js';
 import { FakePumpGateway, pressureRule } from './alerts-helpers.js';
 
 /** GET /api/v1/stream over a real HTTP connection, read as a dashboard would: fetch() streaming with the bearer header. */
-
-type SseEvent = { id?: string; event: string; data: unknown };
-
-/** Reads server-sent events from a fetch() body until stopped. */
-function follow(url: string, token: string) {
-  const events: SseEvent[] = [];
-  const comments: string[] = [];
-  const controller = new AbortController();
-  let ended = false;
-  const done = (async () => {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-    if (res.status !== 200) throw new Error(`stream answered ${res.status}: ${await res.text()}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end = buffer.indexOf('\n\n');
-        while (end >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields = Object.fromEntries(
-            frame
-              .split('\n')
-              .filter((l) => !l.startsWith(':'))
-              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
-          );
-          if (frame.startsWith(':')) comments.push(frame);
-          else events.push({ id: fields.id, event: fields.event ?? 'message', data: JSON.parse(fields.data ?? 'null') });
-          end = buffer.indexOf('\n\n');
-        }
-      }
-    } catch (err) {
-      if ((err as Error).name !== 'AbortError') throw err;
-    }
-    ended = true;
-    return res;
-  })();
-  return { events, comments, done, ended: () => ended, stop: () => controller.abort() };
-}
 
 let collector: Awaited<ReturnType<typeof startTestCollector>>;
 let gw: FakePumpGateway;
@@ -85,8 +46,8 @@ describe('live stream (Server-Sent Events)', () => {
   });
 
   it('sends a hello, live readings of the chosen device, alert changes, and heartbeats', async () => {
-    const all = follow(`${collector.httpUrl}/api/v1/stream?types=alerts,readings&device=gw-1.pump-1`, viewer);
-    const otherDevice = follow(`${collector.httpUrl}/api/v1/stream?types=readings&device=gw-1.pump-9`, viewer);
+    const all = followStream(`${collector.httpUrl}/api/v1/stream?types=alerts,readings&device=gw-1.pump-1`, viewer);
+    const otherDevice = followStream(`${collector.httpUrl}/api/v1/stream?types=readings&device=gw-1.pump-9`, viewer);
     await waitFor('hello', () => all.events.find((e) => e.event === 'hello') && otherDevice.events.find((e) => e.event === 'hello'));
     expect(all.events[0]).toMatchObject({ id: '1', event: 'hello', data: { types: ['alerts', 'readings'], devices: ['gw-1.pump-1'], heartbeatSeconds: 0.3 } });
     await waitFor('stream clients gauge', async () =>
@@ -119,7 +80,7 @@ describe('live stream (Server-Sent Events)', () => {
     await new Promise((r) => slow.once('connect', r));
     slow.write(`GET /api/v1/stream?types=readings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${viewer}\r\n\r\n`);
     slow.pause();
-    const fast = follow(`${collector.httpUrl}/api/v1/stream?types=readings`, viewer);
+    const fast = followStream(`${collector.httpUrl}/api/v1/stream?types=readings`, viewer);
     await waitFor('fast hello', () => fast.events.find((e) => e.event === 'hello'));
 
     // ~30 MB of reading events: far more than the socket buffers hold.
@@ -137,7 +98,7 @@ describe('live stream (Server-Sent Events)', () => {
   });
 
   it('closes open streams when the collector stops', async () => {
-    const s = follow(`${collector.httpUrl}/api/v1/stream?types=alerts`, viewer);
+    const s = followStream(`${collector.httpUrl}/api/v1/stream?types=alerts`, viewer);
     await waitFor('hello', () => s.events.find((e) => e.event === 'hello'));
     await collector.stop();
     await waitFor('stream ended by the server', () => s.ended());
