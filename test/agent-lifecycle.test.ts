@@ -1,29 +1,19 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
+import { writePumpAgentConfig } from './pump-agent.js';
+import { getJson, startCli, tempDir, waitFor } from './helpers.js';
 
 const dir = tempDir('medtel-agent-');
 afterAll(() => dir.remove());
 
 describe('agent process', () => {
   it('keeps readings in its outbox while the collector is unreachable, and stops promptly on SIGTERM', async () => {
-    const [mqtt, modbus, http] = [await freePort(), await freePort(), await freePort()];
-    writeFileSync(
-      join(dir.path, 'agent.yaml'),
-      [
-        'gateway: { id: gw-lonely, site: s }',
-        `collector: { url: "mqtt://127.0.0.1:${mqtt}", secret: not-used, reconnectMin: 100ms, reconnectMax: 300ms }`,
-        'stateDir: ./state',
-        `http: { port: ${http} }`,
-        'devices:',
-        `  - { id: pump-1, profile: medtel-mt-lvp-100, pollInterval: 200ms, connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${modbus} } }`,
-      ].join('\n'),
-    );
+    const { file, ports } = await writePumpAgentConfig(dir.path, 'gw-lonely');
+    const { modbus, http } = ports;
     const sim = startCli('simulators', ['pump', '--modbus-tcp', `127.0.0.1:${modbus}`]);
     await sim.waitForLine(/listening/);
-    const agent = startCli('agent', ['run', '--config', join(dir.path, 'agent.yaml')], dir.path);
+    const agent = startCli('agent', ['run', '--config', file], dir.path);
     await agent.waitForLine(/agent started/);
     await waitFor(
       'data piling up in the outbox',

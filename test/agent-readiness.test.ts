@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, getJson, startCli, tempDir, waitFor } from './helpers.js';
+import { writePumpAgentConfig } from './pump-agent.js';
+import { getJson, startCli, tempDir, waitFor } from './helpers.js';
 
 const dir = tempDir('medtel-agent-ready-');
 afterAll(() => dir.remove());
@@ -16,20 +16,10 @@ type Ready = { status: string; outbox: { rows: number; writeError?: string } };
  */
 describe('agent /readyz', () => {
   it('fails while the outbox cannot be written and recovers by itself', async () => {
-    const [mqtt, modbus, http] = [await freePort(), await freePort(), await freePort()];
-    writeFileSync(
-      join(dir.path, 'agent.yaml'),
-      [
-        'gateway: { id: gw-ready, site: s }',
-        `collector: { url: "mqtt://127.0.0.1:${mqtt}", secret: not-used, reconnectMin: 100ms, reconnectMax: 300ms }`,
-        'stateDir: ./state',
-        `http: { port: ${http} }`,
-        'devices:',
-        `  - { id: pump-1, profile: medtel-mt-lvp-100, pollInterval: 200ms, connection: { protocol: modbus-tcp, host: 127.0.0.1, port: ${modbus} } }`,
-      ].join('\n'),
-    );
+    const { file, ports } = await writePumpAgentConfig(dir.path, 'gw-ready');
+    const { modbus, http } = ports;
     const sim = startCli('simulators', ['pump', '--modbus-tcp', `127.0.0.1:${modbus}`]);
-    const agent = startCli('agent', ['run', '--config', join(dir.path, 'agent.yaml')], dir.path);
+    const agent = startCli('agent', ['run', '--config', file], dir.path);
     const readyz = () => getJson<Ready>(`http://127.0.0.1:${http}/readyz`);
     try {
       await sim.waitForLine(/listening/);

@@ -1,5 +1,4 @@
 import { afterAll } from 'vitest';
-import { postgresAvailable } from '../../test/postgres-server.js';
 import { testPostgres } from './collector-fixture.js';
 
 /**
@@ -9,7 +8,8 @@ import { testPostgres } from './collector-fixture.js';
  * collector a fresh database in a throw-away cluster. Any other API test
  * file runs on PostgreSQL the same way: MEDTEL_TEST_STORE=postgres npx vitest run <file>.
  */
-if (postgresAvailable()) process.env.MEDTEL_TEST_STORE = 'postgres';
+// Without the PostgreSQL server binaries the fixture fails saying what to install (.ci/run does): never a silent SQLite run.
+process.env.MEDTEL_TEST_STORE = 'postgres';
 afterAll(async () => {
   if (process.env.MEDTEL_TEST_STORE === 'postgres') (await testPostgres()).remove();
 });

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgStore, type IngestItem } from '../dist/index.js';
-import { postgresAvailable, startTestPostgres, type TestPostgres } from '../../test/postgres-server.js';
+import { startTestPostgres, type TestPostgres } from '../../test/postgres-server.js';
 import { discoveryContract } from './discovery-contract.js';
 import { gatewayCredentialContract } from './gateway-credential-contract.js';
 import { storeContract } from './store-contract.js';
@@ -31,7 +31,7 @@ const open = async () => {
   return { store: await PgStore.open({ url, poolSize: 4 }), reopen: async () => PgStore.open({ url, poolSize: 4 }) };
 };
 
-describe.skipIf(!postgresAvailable())('PostgreSQL store', () => {
+describe('PostgreSQL store', () => {
   storeContract('PostgreSQL 15', open);
   discoveryContract('PostgreSQL 15', open);
   gatewayCredentialContract('PostgreSQL 15', open);
@@ -141,7 +141,7 @@ function data(gateway: string, device: string, seq: number, readings: Array<{ t:
   };
 }
 
-describe.skipIf(!postgresAvailable())('collector on PostgreSQL', () => {
+describe('collector on PostgreSQL', () => {
   it('is not ready while PostgreSQL is down and recovers by itself; pool metrics are exported', async () => {
     // Its own cluster: this test stops it.
     const own = await startTestPostgres();
@@ -175,7 +175,7 @@ describe.skipIf(!postgresAvailable())('collector on PostgreSQL', () => {
   }, 90_000);
 });
 
-describe.skipIf(!postgresAvailable())('medtel-collector migrate', () => {
+describe('medtel-collector migrate', () => {
   it('migrates PostgreSQL from the short config form; two at once do not race', async () => {
     const url = await server.database();
     const dir = tempDir();

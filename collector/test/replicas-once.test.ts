@@ -1,10 +1,11 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, waitFor } from '../../test/helpers.js';
-import { haveRedis, startRedis, type TestRedis } from '../../test/redis-server.js';
+import type { TestRedis } from '../../test/redis-server.js';
 import type { CollectorConfig } from '../dist/index.js';
 import { FakePumpGateway, pressureRule } from './alerts-helpers.js';
+import { type Collector, startReplicaPair, stopReplicaPair } from './replica-pair.js';
 import { SECRETS, connectGateway, startTestCollector } from './collector-fixture.js';
 
 /**
@@ -16,7 +17,6 @@ import { SECRETS, connectGateway, startTestCollector } from './collector-fixture
  * 409; a gateway that moves is not left offline on the replica it left; a SIGKILLed lease holder's job moves to another replica within the
  * lease's TTL.
  */
-type Collector = Awaited<ReturnType<typeof startTestCollector>>;
 let redis: TestRedis;
 let a: Collector;
 let b: Collector;
@@ -37,19 +37,12 @@ const call = async (c: Collector, method: string, url: string, token: string, pa
   return { status: res.statusCode, body: res.json() as Record<string, unknown> & { items?: Array<Record<string, unknown>> } };
 };
 
-describe.skipIf(!haveRedis)('replicas: work that must happen once', () => {
+describe('replicas: work that must happen once', () => {
   beforeAll(async () => {
-    redis = await startRedis();
-    a = await startTestCollector({ configure: fast(redis.url) });
-    b = await startTestCollector({ configure: fast(redis.url), dir: a.dir });
+    ({ redis, a, b } = await startReplicaPair(fast));
   }, 60_000);
 
-  afterAll(async () => {
-    if (b && !stopped.has(b)) await b.stop();
-    if (a && !stopped.has(a)) await a.stop();
-    if (a) rmSync(a.dir, { recursive: true, force: true });
-    await redis?.close();
-  });
+  afterAll(() => stopReplicaPair({ redis, a, b }, stopped));
 
   it('evaluates a rule created through replica A on replica B at once, without a restart', async () => {
     const technician = await a.token('technician');

@@ -1,12 +1,12 @@
-import { rmSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/helpers.js';
-import { haveRedis, startRedis, type TestRedis } from '../../test/redis-server.js';
+import type { TestRedis } from '../../test/redis-server.js';
 import { followStream } from '../../test/sse-client.js';
 import type { CollectorConfig } from '../dist/index.js';
 import { FakePumpGateway } from './alerts-helpers.js';
-import { SECRETS, connectGateway, publishAcked, startTestCollector } from './collector-fixture.js';
+import { type Collector, startReplicaPair, stopReplicaPair } from './replica-pair.js';
+import { SECRETS, connectGateway, publishAcked } from './collector-fixture.js';
 
 /**
  * Two collector replicas in this process sharing a real redis-server (and, for
@@ -17,7 +17,6 @@ import { SECRETS, connectGateway, publishAcked, startTestCollector } from './col
  * stream on B shows an alert raised on A; scheduled work runs on one replica;
  * /readyz follows Redis.
  */
-type Collector = Awaited<ReturnType<typeof startTestCollector>>;
 let redis: TestRedis;
 let a: Collector;
 let b: Collector;
@@ -31,19 +30,12 @@ const fast = (url: string) => (c: CollectorConfig) => {
   c.stream.heartbeat = '300ms';
 };
 
-describe.skipIf(!haveRedis)('replicas sharing Redis', () => {
+describe('replicas sharing Redis', () => {
   beforeAll(async () => {
-    redis = await startRedis();
-    a = await startTestCollector({ configure: fast(redis.url) });
-    b = await startTestCollector({ configure: fast(redis.url), dir: a.dir });
+    ({ redis, a, b } = await startReplicaPair(fast));
   }, 60_000);
 
-  afterAll(async () => {
-    if (b && !stopped.has(b)) await b.stop();
-    if (a && !stopped.has(a)) await a.stop();
-    if (a) rmSync(a.dir, { recursive: true, force: true });
-    await redis?.close();
-  });
+  afterAll(() => stopReplicaPair({ redis, a, b }, stopped));
 
   it('sends a command through replica B to a gateway connected to replica A, and shows its result on B', async () => {
     const gateway: MqttClient = await connectGateway(a.mqttPort, 'gw-1', SECRETS['gw-1'], { clean: false, clientId: 'gw-1-cmd' });
